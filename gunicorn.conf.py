@@ -1,0 +1,40 @@
+"""gunicorn settings: `gunicorn -c gunicorn.conf.py service.wsgi:app`. Each can be overridden on the command line."""
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+
+# Prometheus multiprocess mode: the folder must be set before any worker imports prometheus_client,
+# wiped at start (stale files would count dead processes), and dead workers marked in child_exit.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
+                      os.path.join("/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(),
+                                   f"strategy-metrics-{os.getpid()}"))
+
+bind = os.environ.get("STRATEGY_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("STRATEGY_THREADS", 2))
+timeout = int(os.environ.get("STRATEGY_WORKER_TIMEOUT", 30))
+graceful_timeout = int(os.environ.get("STRATEGY_GRACEFUL_TIMEOUT", 30))
+keepalive = 5
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# the control socket (gunicorn 24+) is not used; off, it needs no writable home and never clashes
+control_socket_disable = True
+accesslog = "-"
+errorlog = "-"
+
+
+def on_starting(server):  # noqa: ANN001, ANN201
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def child_exit(server, worker):  # noqa: ANN001, ANN201
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

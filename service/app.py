@@ -1,0 +1,73 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from flask import Flask, Response, g, request
+from flask.json.provider import JSONProvider
+
+from service import metrics
+from service.config import DEFAULTS
+from service.errors import register_error_handlers
+from service.registry import ModelRegistry
+from service.scoring import LANGUAGES
+from service.views import assessments, criteria, operations
+
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+class OrjsonProvider(JSONProvider):
+    """orjson for speed; it also refuses NaN, so no response can carry one."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return orjson.dumps(obj).decode()
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return orjson.loads(s)
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        return self._app.response_class(orjson.dumps(self._prepare_response_obj(args, kwargs)),
+                                        mimetype="application/json")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("STRATEGY")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+    app.json = OrjsonProvider(app)
+
+    registry = ModelRegistry.from_folder(app.config["MODEL_DIR"], app.config["DEFAULT_MODEL"])
+    app.extensions["models"] = registry
+    metrics.record_models((m.model.id, m.model.version, key == registry.default)
+                          for key, m in registry.models.items())
+
+    register_error_handlers(app)
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+    app.register_blueprint(assessments.blueprint)
+    app.register_blueprint(criteria.blueprint)
+    app.register_blueprint(operations.blueprint)
+    return app
+
+
+def _start_request() -> None:
+    g.started = time.perf_counter()
+    g.language = request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0])
+    caller_id = request.headers.get("X-Request-ID", "")
+    g.request_id = caller_id if SANE_REQUEST_ID.fullmatch(caller_id) else uuid.uuid4().hex
+
+
+def _finish_request(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
+    rule = request.url_rule
+    metrics.record_request(rule.rule if rule is not None else None, request.method, response.status_code,
+                           time.perf_counter() - g.get("started", time.perf_counter()))
+    return response

@@ -1,0 +1,17 @@
+"""Settings and their defaults; each can be set as an environment variable `STRATEGY_<NAME>`."""
+
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # folder of model files (*.json); every one is loaded and validated at start
+    "MODEL_DIR": str(Path(__file__).parent / "models"),
+    # the model that answers when a request names none: "id@version", or "" for the newest
+    "DEFAULT_MODEL": "",
+    # largest request body accepted, in bytes (413 above it)
+    "MAX_BODY_BYTES": 2 * 1024 * 1024,
+    # deepest JSON nesting accepted (400 above it)
+    "MAX_JSON_DEPTH": 32,
+    # most profiles in one POST /assess/batch (413 above it)
+    "MAX_BATCH": 1000,
+}

@@ -1,0 +1,147 @@
+"""The OpenAPI 3.0 document, generated from the schemas and the views' docstrings.
+
+`python -m service.openapi > openapi.yaml` writes the committed copy; a test fails when it differs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
+
+from service import schemas
+from service.scoring import assess, render
+
+TITLE = "Strategy-scoring service"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "Tells a business which sales strategy fits it: `relational`, `transactional` or `hybrid`, with the numbers, "
+    "a rationale a salesperson can read (English or Polish, by `Accept-Language`), the single changes that would "
+    "flip the answer, and a playbook. Every weight and sentence comes from a versioned model file whose sources "
+    "are sections of one seed article. Errors are RFC 9457 problem details."
+)
+EXAMPLE_PROFILE = {
+    "segment": "b2b", "sales_goal": "balanced", "product_complexity": "high", "purchase_cycle": "medium",
+    "customer_expectation": "balanced", "price_level": "high", "team_relationship_skills": "medium",
+    "crm_maturity": "basic", "external_id": "crm-0042", "industry": "Industrial equipment",
+}
+EXAMPLE_ASSESSMENT_ID = "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b"
+
+PROBLEMS = {
+    400: "The body is not JSON: malformed, invalid UTF-8, NaN or Infinity, too deep, or not an object.",
+    404: "No such path, or no such model.",
+    405: "The path does not take this method.",
+    413: "The body is over the configured limit.",
+    415: "The Content-Type is not JSON.",
+    422: "The JSON is well formed but the profile is not valid: every bad field is listed with a JSON pointer.",
+    500: "An unexpected fault: a generic problem naming the request id.",
+}
+
+OUTPUT_SCHEMAS = {
+    "Assessment": schemas.AssessmentSchema,
+    "Criteria": schemas.CriteriaSchema,
+    "Problem": schemas.ProblemSchema,
+    "Health": schemas.HealthSchema,
+    "Readiness": schemas.ReadinessSchema,
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _headers(*names: str) -> dict[str, Any]:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in ("X-Request-ID", *names)}
+
+
+def _problems(*statuses: int) -> dict[int, Any]:
+    return {
+        status: {"description": PROBLEMS[status], "headers": _headers(),
+                 "content": {"application/problem+json": {"schema": _ref("Problem")}}}
+        for status in statuses
+    }
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    registry = app.extensions["models"]
+    loaded = registry.get(None)
+    views = app.view_functions
+    example = {"assessment_id": EXAMPLE_ASSESSMENT_ID, "external_id": EXAMPLE_PROFILE["external_id"],
+               "industry": EXAMPLE_PROFILE["industry"], **render(assess(loaded.model, EXAMPLE_PROFILE), "en")}
+
+    spec = APISpec(title=TITLE, version=VERSION, openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
+                   info={"description": DESCRIPTION})
+    spec.components.schema("Profile", schema=loaded.profile_schema)
+    for name, schema in OUTPUT_SCHEMAS.items():
+        spec.components.schema(name, schema=schema)
+    spec.components.header("X-Request-ID", {
+        "description": "The caller's request id when it sent a sane one ([A-Za-z0-9._:-]{1,128}), else a new one.",
+        "schema": {"type": "string"}})
+    spec.components.header("Content-Language", {"description": "The language of the text: en or pl.",
+                                                "schema": {"type": "string", "enum": ["en", "pl"]}})
+    spec.components.parameter("Accept-Language", "header", {
+        "description": "en (default) or pl; the text follows it, no number does.",
+        "schema": {"type": "string"}, "required": False})
+    spec.components.parameter("model", "query", {
+        "description": f"The model to answer with, as id@version; default {registry.default}.",
+        "schema": {"type": "string", "example": registry.default}, "required": False})
+
+    def operation(view: str, responses: dict[int, Any], **extra: Any) -> dict[str, Any]:
+        return {"operationId": view.split(".")[-1], "summary": (views[view].__doc__ or "").strip(),
+                "responses": responses, **extra}
+
+    def ok(schema: str, *headers: str, **content: Any) -> dict[str, Any]:
+        return {"description": "OK", "headers": _headers(*headers),
+                "content": {"application/json": {"schema": _ref(schema), **content}}}
+
+    spec.path("/assess", operations={"post": operation(
+        "assessments.assess_profile",
+        {200: ok("Assessment", "Content-Language", example=example), **_problems(400, 404, 413, 415, 422, 500)},
+        tags=["assessments"],
+        parameters=["Accept-Language", "model"],
+        requestBody={"required": True, "content": {"application/json": {
+            "schema": _ref("Profile"), "example": EXAMPLE_PROFILE}}},
+    )})
+    spec.path("/criteria", operations={"get": operation(
+        "criteria.list_criteria", {200: ok("Criteria", "Content-Language"), **_problems(404, 500)},
+        tags=["model"],
+        parameters=["Accept-Language", "model"],
+    )})
+    spec.path("/healthz", operations={"get": operation(
+        "operations.healthz", {200: ok("Health")}, tags=["operations"])})
+    spec.path("/readyz", operations={"get": operation(
+        "operations.readyz",
+        {200: ok("Readiness"), 503: {**ok("Readiness"), "description": "No model is loaded."}},
+        tags=["operations"])})
+    spec.path("/metrics", operations={"get": operation(
+        "operations.prometheus_metrics",
+        {200: {"description": "Prometheus text exposition format.", "headers": _headers(),
+               "content": {"text/plain": {"schema": {"type": "string"}}}}},
+        tags=["operations"])})
+    spec.path("/openapi.yaml", operations={"get": operation(
+        "operations.openapi_document",
+        {200: {"description": "This document.", "headers": _headers(),
+               "content": {"application/yaml": {"schema": {"type": "string"}}}}},
+        tags=["operations"])})
+    return spec.to_dict()
+
+
+def openapi_yaml(app: Flask) -> str:
+    if "openapi_yaml" not in app.extensions:
+        app.extensions["openapi_yaml"] = yaml.safe_dump(build_spec(app), sort_keys=False, allow_unicode=True,
+                                                        width=110)
+    return app.extensions["openapi_yaml"]
+
+
+def main() -> None:
+    from service.app import create_app
+    from service.config import DEFAULTS
+
+    print(openapi_yaml(create_app(dict(DEFAULTS))), end="")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Marshmallow schemas: the single source of truth for validating requests and for `openapi.yaml`.
+
+The profile schema is built from the model file, so its options are the model's options. The
+response schemas describe what the views return; the tests validate every response against the
+OpenAPI document generated from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from service.scoring import STRATEGIES, Model
+
+FAVOURS = ("relational", "transactional", "neither")
+ECHOED_FIELDS = {
+    "external_id": "The caller's record id (e.g. the CRM's), echoed back; never scored.",
+    "industry": "Free text, echoed back; never scored.",
+}
+
+
+class StrictNumber(fields.Float):
+    """A JSON number only: no strings, no booleans, nothing too large for a float."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except OverflowError:
+            raise self.make_error("too_large") from None
+
+
+def profile_schema(model: Model) -> type[Schema]:
+    """The profile a model scores: its criteria, plus the echoed `external_id` and `industry`; nothing else."""
+    declared: dict[str, fields.Field] = {}
+    for criterion in model.criteria:
+        options = {"required": criterion.required, "allow_none": not criterion.required}
+        description = criterion.question["en"]
+        if criterion.number is not None:
+            scale = criterion.number
+            declared[criterion.name] = StrictNumber(
+                validate=validate.Range(scale.minimum, scale.maximum), **options,
+                metadata={"description": f"{description} Lean = clamp((x - {scale.centre}) / {scale.span}, -1, 1)."})
+        else:
+            leans = ", ".join(f"{o.value} ({o.lean:+g})" for o in criterion.options)
+            declared[criterion.name] = fields.String(
+                validate=validate.OneOf([o.value for o in criterion.options]), **options,
+                metadata={"description": f"{description} Options and leans: {leans}."})
+    declared["external_id"] = fields.String(allow_none=True, validate=validate.Length(max=128),
+                                            metadata={"description": ECHOED_FIELDS["external_id"]})
+    declared["industry"] = fields.String(allow_none=True, validate=validate.Length(max=100),
+                                         metadata={"description": ECHOED_FIELDS["industry"]})
+    return Schema.from_dict(declared, name="Profile")
+
+
+def _required(field: fields.Field) -> fields.Field:
+    field.required = True
+    return field
+
+
+class OutputSchema(Schema):
+    """Responses: every field always present, nothing undeclared."""
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.required = True
+
+
+class ScoresSchema(OutputSchema):
+    relational = fields.Float(metadata={"description": "50 × (1 + index)"})
+    transactional = fields.Float(metadata={"description": "100 − scores.relational"})
+
+
+class SourceSchema(OutputSchema):
+    section = fields.String(metadata={"description": "A heading of the seed article."})
+    quote = fields.String(metadata={"description": "The words of that section this rests on."})
+
+
+class FactorSchema(OutputSchema):
+    criterion = fields.String()
+    label = fields.String()
+    value = fields.Raw(metadata={"description": "The profile's value: an option, or a number."})
+    value_label = fields.String()
+    weight = fields.Float()
+    lean = fields.Float()
+    contribution = fields.Float(metadata={"description": "weight × lean / (sum of present weights)"})
+    favours = fields.String(validate=validate.OneOf(FAVOURS))
+    reason = fields.String()
+    source = fields.Nested(SourceSchema)
+
+
+class RationaleSchema(OutputSchema):
+    summary = fields.String()
+    factors = fields.List(fields.Nested(FactorSchema),
+                          metadata={"description": "Every present criterion, largest |contribution| first."})
+
+
+class CounterfactualSchema(OutputSchema):
+    criterion = fields.String()
+    from_ = fields.Raw(data_key="from", allow_none=True, metadata={"description": "null: the criterion was absent."})
+    to = fields.Raw()
+    recommendation = fields.String(validate=validate.OneOf(STRATEGIES))
+    actionable = fields.Boolean()
+    index = fields.Float(metadata={"description": "The index the changed profile gets."})
+
+
+class RiskSchema(OutputSchema):
+    risk = fields.String()
+    mitigation = fields.String()
+
+
+class PlaybookSchema(OutputSchema):
+    kpis = fields.List(fields.String())
+    tools = fields.List(fields.String())
+    steps = fields.List(fields.String())
+    risks = fields.List(fields.Nested(RiskSchema))
+
+
+class ModelRefSchema(OutputSchema):
+    id = fields.String()
+    version = fields.String()
+
+
+class AssessmentSchema(OutputSchema):
+    assessment_id = fields.UUID()
+    external_id = fields.String(allow_none=True)
+    industry = fields.String(allow_none=True)
+    recommendation = fields.String(validate=validate.OneOf(STRATEGIES))
+    scores = fields.Nested(ScoresSchema)
+    index = fields.Float(validate=validate.Range(-1, 1))
+    confidence = fields.Float(validate=validate.Range(0, 1))
+    coverage = fields.Float(validate=validate.Range(0, 1))
+    rationale = fields.Nested(RationaleSchema)
+    counterfactuals = fields.List(fields.Nested(CounterfactualSchema),
+                                  metadata={"description": "Single changes that change the recommendation, "
+                                                           "smallest movement of the index first."})
+    playbook = fields.Nested(PlaybookSchema)
+    model = fields.Nested(ModelRefSchema)
+
+
+class OptionSchema(OutputSchema):
+    value = fields.String()
+    lean = fields.Float()
+    label = fields.String()
+    reason = fields.String()
+    source = fields.Nested(SourceSchema)
+
+
+class NumberScaleSchema(OutputSchema):
+    minimum = fields.Float()
+    maximum = fields.Float()
+    centre = fields.Float()
+    span = fields.Float()
+
+
+class CriterionSchema(OutputSchema):
+    name = fields.String()
+    label = fields.String()
+    question = fields.String()
+    weight = fields.Float()
+    required = fields.Boolean()
+    actionable = fields.Boolean()
+    source = fields.Nested(SourceSchema)
+    options = fields.List(fields.Nested(OptionSchema), allow_none=True)
+    number = fields.Nested(NumberScaleSchema, allow_none=True)
+
+
+class StrategySchema(OutputSchema):
+    name = fields.String(validate=validate.OneOf(STRATEGIES))
+    label = fields.String()
+
+
+class CriteriaSchema(OutputSchema):
+    id = fields.String()
+    version = fields.String()
+    threshold = fields.Float()
+    confidence = fields.String(metadata={"description": "How confidence is computed."})
+    total_weight = fields.Float()
+    strategies = fields.List(fields.Nested(StrategySchema))
+    criteria = fields.List(fields.Nested(CriterionSchema))
+    source = fields.Nested(lambda: SeedSchema())
+
+
+class SeedSchema(OutputSchema):
+    title = fields.String()
+    sections = fields.List(fields.String())
+
+
+class ProblemFieldSchema(OutputSchema):
+    pointer = fields.String(metadata={"description": "RFC 6901 JSON pointer to the bad member."})
+    detail = fields.String()
+
+
+class ProblemSchema(Schema):
+    type = _required(fields.String())
+    title = _required(fields.String())
+    status = _required(fields.Integer())
+    detail = _required(fields.String())
+    instance = _required(fields.String())
+    request_id = _required(fields.String())
+    errors = fields.List(fields.Nested(ProblemFieldSchema))
+
+
+class HealthSchema(OutputSchema):
+    status = fields.String()
+
+
+class ReadinessSchema(OutputSchema):
+    status = fields.String(validate=validate.OneOf(("ready", "not ready")))
+    models = fields.List(fields.String(), metadata={"description": "The models loaded, as id@version."})
+    default_model = fields.String(allow_none=True)

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service import create_app
+from service.scoring import Model, load_model
+from tests.spec_validation import check_response
+
+ROOT = Path(__file__).parent.parent
+MODEL_FILE = ROOT / "service" / "models" / "sales-strategy-v1.json"
+REFERENCE_PROFILES = json.loads((Path(__file__).parent / "data" / "reference-profiles.json").read_text())
+
+
+class SpecCheckingClient(FlaskClient):
+    """A test client that fails the test on any response openapi.yaml does not describe."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().open(*args, **kwargs)
+        request = response.request
+        check_response(request.method, request.path, response.status_code, response.content_type or "",
+                       response.get_data())
+        return response
+
+
+@pytest.fixture
+def app() -> Flask:
+    app = create_app({"TESTING": True})
+    app.test_client_class = SpecCheckingClient
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def model() -> Model:
+    return load_model(MODEL_FILE)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A real gunicorn serving the service, and a requests session that checks every answer against the spec."""
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+        self.process = process
+        self.url = url
+        self.log = log
+        self.session = requests.Session()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 30)
+        response = self.session.request(method, self.url + path, **kwargs)
+        check_response(method, path, response.status_code, response.headers.get("Content-Type", ""),
+                       response.content)
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def worker_pids(self) -> list[int]:
+        output = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in output.split()]
+
+
+def start_gunicorn(tmp: Path, workers: int = 3, env: dict[str, str] | None = None,
+                   wait: bool = True) -> Server:
+    port = free_port()
+    log = tmp / f"gunicorn-{port}.log"
+    environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"metrics-{port}"), **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service.wsgi:app",
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+        cwd=ROOT, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    if wait:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if requests.get(server.url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        else:
+            stop_gunicorn(server)
+            raise RuntimeError(f"gunicorn did not become ready:\n{log.read_text()}")
+    return server
+
+
+def stop_gunicorn(server: Server) -> None:
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+    server.session.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One gunicorn with three workers, shared by the tests that only send requests."""
+    server = start_gunicorn(tmp_path_factory.mktemp("gunicorn"), workers=3)
+    yield server
+    stop_gunicorn(server)

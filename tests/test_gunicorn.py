@@ -1,0 +1,83 @@
+"""The real server: gunicorn with several workers, its metrics summed across them, and its refusal of a broken model."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import MODEL_FILE, REFERENCE_PROFILES, ROOT, Server
+
+
+def sample(metrics: str, name: str, **labels: str) -> float:
+    """The value of one series in Prometheus text, 0 when it is absent."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in metrics.splitlines():
+        match = re.fullmatch(rf"{name}(?:\{{(.*)\}})? (\S+)", line)
+        if match and ",".join(sorted((match.group(1) or "").split(","))) == wanted:
+            return float(match.group(2))
+    return 0.0
+
+
+def test_n_assessments_across_workers_are_n_in_metrics(server: Server) -> None:
+    before = server.get("/metrics").text
+    sent: dict[str, int] = {}
+    for _ in range(20):
+        for case in REFERENCE_PROFILES.values():
+            assert server.post("/assess", json=case["profile"]).status_code == 200
+            sent[case["expected"]] = sent.get(case["expected"], 0) + 1
+    after = server.get("/metrics").text
+    for recommendation, count in sent.items():
+        delta = (sample(after, "strategy_assessments_total", recommendation=recommendation)
+                 - sample(before, "strategy_assessments_total", recommendation=recommendation))
+        assert delta == count, recommendation
+    requests_delta = (sample(after, "strategy_http_requests_total", route="/assess", method="POST", status="200")
+                      - sample(before, "strategy_http_requests_total", route="/assess", method="POST", status="200"))
+    assert requests_delta == 80
+    assert len(set(server.worker_pids())) == 3
+
+
+def test_no_label_holds_a_value_the_caller_chose(server: Server) -> None:
+    for i in range(30):
+        server.get(f"/random-{i}")
+        server.request("PURGE" if i % 2 else "GET", f"/assess/{i}")
+        server.post("/assess", json={**REFERENCE_PROFILES["minimal_required_only_b2b"]["profile"], f"x{i}": 1})
+    metrics = server.get("/metrics").text
+    assert "random-" not in metrics and "/assess/" not in metrics and "PURGE" not in metrics
+    assert 'field="x1"' not in metrics and sample(metrics, "strategy_validation_failures_total",
+                                                  field="<unknown>") >= 30
+    assert sample(metrics, "strategy_http_requests_total", route="<unmatched>", method="GET", status="404") >= 15
+    assert sample(metrics, "strategy_model_info", model="sales-strategy", version="1.0.0", default="true") == 1
+
+
+def test_latency_is_a_histogram_by_route_and_status(server: Server) -> None:
+    server.get("/healthz")
+    metrics = server.get("/metrics").text
+    assert sample(metrics, "strategy_http_request_duration_seconds_count", route="/healthz", method="GET",
+                  status="200") >= 1
+    assert 'strategy_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz"' in metrics
+
+
+def test_a_broken_model_file_stops_the_service_with_a_clear_message(tmp_path: Path) -> None:
+    document = json.loads(MODEL_FILE.read_text())
+    document["criteria"][3]["weight"] = 0
+    (tmp_path / "seed").symlink_to(MODEL_FILE.parent / "seed")
+    (tmp_path / "broken.json").write_text(json.dumps(document))
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service.wsgi:app", "--bind", "127.0.0.1:0",
+         "--workers", "2"],
+        cwd=ROOT, env={"PATH": "/usr/bin:/bin", "STRATEGY_MODEL_DIR": str(tmp_path),
+                       "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "broken.json: /criteria/3/weight: must be greater than 0" in result.stdout + result.stderr
+
+
+def test_the_core_imports_neither_flask_nor_marshmallow() -> None:
+    code = ("import sys, service.scoring; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'marshmallow', 'werkzeug')))")
+    output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert output.stdout.strip() == "[]"

@@ -1,0 +1,46 @@
+"""openapi.yaml cannot drift from the code: it is generated from the schemas, and must equal what they generate."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from flask import Flask
+from flask.testing import FlaskClient
+from openapi_spec_validator import validate
+
+from service.openapi import EXAMPLE_PROFILE, openapi_yaml
+from tests.spec_validation import OPENAPI_FILE, check_response, spec
+
+
+def test_the_committed_document_is_what_the_code_generates(app: Flask) -> None:
+    assert OPENAPI_FILE.read_text(encoding="utf-8") == openapi_yaml(app), (
+        "openapi.yaml is stale: run `python -m service.openapi > openapi.yaml`")
+
+
+def test_the_document_is_valid_openapi_3_0() -> None:
+    document = spec()
+    assert document["openapi"].startswith("3.0.")
+    validate(document)
+
+
+def test_the_service_serves_the_document(client: FlaskClient) -> None:
+    response = client.get("/openapi.yaml")
+    assert response.status_code == 200
+    assert yaml.safe_load(response.get_data(as_text=True)) == spec()
+
+
+def test_the_examples_are_valid(app: Flask) -> None:
+    operation = spec()["paths"]["/assess"]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["example"] == EXAMPLE_PROFILE
+    app.extensions["models"].get(None).profile_schema.load(EXAMPLE_PROFILE)
+    example = operation["responses"]["200"]["content"]["application/json"]["example"]
+    check_response("POST", "/assess", 200, "application/json", json.dumps(example).encode())
+    assert example["counterfactuals"], "the example should show what would change the answer"
+
+
+def test_every_route_of_the_app_is_documented(app: Flask) -> None:
+    documented = {(path, method.upper()) for path, item in spec()["paths"].items() for method in item}
+    served = {(rule.rule, method) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served == documented
