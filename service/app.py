@@ -16,7 +16,7 @@ from service.config import DEFAULTS
 from service.errors import register_error_handlers
 from service.registry import ModelRegistry
 from service.scoring import LANGUAGES
-from service.views import assessments, criteria, operations
+from service.views import assessments, criteria, docs, operations, playground
 
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -52,9 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     app.before_request(_start_request)
     app.after_request(_finish_request)
-    app.register_blueprint(assessments.blueprint)
-    app.register_blueprint(criteria.blueprint)
-    app.register_blueprint(operations.blueprint)
+    for view in (assessments, criteria, operations, docs, playground):
+        app.register_blueprint(view.blueprint)
     return app
 
 
