@@ -34,7 +34,7 @@ PROBLEMS = {
     400: "The body is not JSON: malformed, invalid UTF-8, NaN or Infinity, too deep, or not an object.",
     404: "No such path, or no such model.",
     405: "The path does not take this method.",
-    413: "The body is over the configured limit.",
+    413: "The body is over the configured size limit, or a batch over the configured number of profiles.",
     415: "The Content-Type is not JSON.",
     422: "The JSON is well formed but the profile is not valid: every bad field is listed with a JSON pointer.",
     500: "An unexpected fault: a generic problem naming the request id.",
@@ -46,6 +46,7 @@ OUTPUT_SCHEMAS = {
     "Problem": schemas.ProblemSchema,
     "Health": schemas.HealthSchema,
     "Readiness": schemas.ReadinessSchema,
+    "Batch": schemas.BatchSchema,  # after the schemas it nests, so that they keep their names
 }
 
 
@@ -74,7 +75,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
 
     spec = APISpec(title=TITLE, version=VERSION, openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
                    info={"description": DESCRIPTION})
-    spec.components.schema("Profile", schema=loaded.profile_schema)
+    profile = type(loaded.profile_schema)
+    spec.components.schema("Profile", schema=profile)
+    spec.components.schema("BatchRequest", schema=schemas.batch_schema(profile, app.config["MAX_BATCH"]))
     for name, schema in OUTPUT_SCHEMAS.items():
         spec.components.schema(name, schema=schema)
     spec.components.header("X-Request-ID", {
@@ -104,6 +107,14 @@ def build_spec(app: Flask) -> dict[str, Any]:
         parameters=["Accept-Language", "model"],
         requestBody={"required": True, "content": {"application/json": {
             "schema": _ref("Profile"), "example": EXAMPLE_PROFILE}}},
+    )})
+    spec.path("/assess/batch", operations={"post": operation(
+        "assessments.assess_batch",
+        {200: ok("Batch", "Content-Language"), **_problems(400, 404, 413, 415, 422, 500)},
+        tags=["assessments"],
+        parameters=["Accept-Language", "model"],
+        requestBody={"required": True, "content": {"application/json": {
+            "schema": _ref("BatchRequest"), "example": {"profiles": [EXAMPLE_PROFILE]}}}},
     )})
     spec.path("/criteria", operations={"get": operation(
         "criteria.list_criteria", {200: ok("Criteria", "Content-Language"), **_problems(404, 500)},

@@ -55,6 +55,14 @@ def profile_schema(model: Model) -> type[Schema]:
     return Schema.from_dict(declared, name="Profile")
 
 
+def batch_schema(profile: type[Schema], max_batch: int) -> type[Schema]:
+    """The body of POST /assess/batch (for the OpenAPI document: the view checks each item on its own)."""
+    return Schema.from_dict({"profiles": fields.List(
+        fields.Nested(profile), required=True, validate=validate.Length(max=max_batch),
+        metadata={"description": "Each is assessed on its own; a bad one gets its own problem."})},
+        name="BatchRequest")
+
+
 def _required(field: fields.Field) -> fields.Field:
     field.required = True
     return field
@@ -210,3 +218,23 @@ class ReadinessSchema(OutputSchema):
     status = fields.String(validate=validate.OneOf(("ready", "not ready")))
     models = fields.List(fields.String(), metadata={"description": "The models loaded, as id@version."})
     default_model = fields.String(allow_none=True)
+
+
+class BatchCountsSchema(OutputSchema):
+    relational = fields.Integer()
+    hybrid = fields.Integer()
+    transactional = fields.Integer()
+    invalid = fields.Integer()
+
+
+class BatchItemSchema(Schema):
+    index = _required(fields.Integer(metadata={"description": "The item's position in the request."}))
+    status = _required(fields.Integer(metadata={"description": "200, or the problem's status (422)."}))
+    assessment = fields.Nested(AssessmentSchema, metadata={"description": "When status is 200."})
+    problem = fields.Nested(ProblemSchema, metadata={"description": "When status is not 200."})
+
+
+class BatchSchema(OutputSchema):
+    results = fields.List(fields.Nested(BatchItemSchema), metadata={"description": "One per profile, in order."})
+    counts = fields.Nested(BatchCountsSchema)
+    model = fields.Nested(ModelRefSchema)

@@ -52,14 +52,15 @@ INVALID_PROFILES = {
 }
 
 
+@pytest.mark.parametrize("path", ["/assess", "/assess/batch"])
 @pytest.mark.parametrize("case", NOT_JSON, ids=list(NOT_JSON))
-def test_a_body_that_is_not_a_json_object(server: Server, case: str) -> None:
+def test_a_body_that_is_not_a_json_object(server: Server, case: str, path: str) -> None:
     body, content_type, status, words = NOT_JSON[case]
-    response = server.post("/assess", data=body, headers={"Content-Type": content_type})
+    response = server.post(path, data=body, headers={"Content-Type": content_type})
     assert response.status_code == status
     assert response.headers["Content-Type"] == "application/problem+json"
     problem = response.json()
-    assert problem["status"] == status and problem["instance"] == "/assess"
+    assert problem["status"] == status and problem["instance"] == path
     assert words in problem["detail"]
     assert problem["request_id"] == response.headers["X-Request-ID"]
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from service import create_app
 from tests.conftest import MODEL_FILE, REFERENCE_PROFILES, ROOT, Server
 
 
@@ -45,7 +46,10 @@ def test_no_label_holds_a_value_the_caller_chose(server: Server) -> None:
         server.request("PURGE" if i % 2 else "GET", f"/assess/{i}")
         server.post("/assess", json={**REFERENCE_PROFILES["minimal_required_only_b2b"]["profile"], f"x{i}": 1})
     metrics = server.get("/metrics").text
-    assert "random-" not in metrics and "/assess/" not in metrics and "PURGE" not in metrics
+    routes = set(re.findall(r'route="([^"]*)"', metrics))
+    templates = {rule.rule for rule in create_app().url_map.iter_rules()}
+    assert routes <= templates | {"<unmatched>"}, routes - templates
+    assert set(re.findall(r'method="([^"]*)"', metrics)) <= {"GET", "POST", "DELETE", "OTHER"}
     assert 'field="x1"' not in metrics and sample(metrics, "strategy_validation_failures_total",
                                                   field="<unknown>") >= 30
     assert sample(metrics, "strategy_http_requests_total", route="<unmatched>", method="GET", status="404") >= 15
