@@ -28,6 +28,9 @@ LATENCY = Histogram("strategy_http_request_duration_seconds",
 VALIDATION_FAILURES = Counter("strategy_validation_failures_total",
                               "Profile fields rejected, by field (names outside the model count as <unknown>).",
                               ["field"])
+SHADOW_ASSESSMENTS = Counter("strategy_shadow_assessments_total",
+                             "Assessments also made under a second model (?compare=), by whether the two agree.",
+                             ["model", "compared_with", "agrees"])
 MODEL_INFO = Gauge("strategy_model_info", "The models loaded (1 each); default=\"true\" marks the one used by default.",
                    ["model", "version", "default"], multiprocess_mode="livemax")
 
@@ -54,6 +57,11 @@ def record_request(route: str | None, method: str, status: int, seconds: float) 
 
 def record_assessments(recommendations: Iterable[str]) -> None:
     _record(lambda: [ASSESSMENTS.labels(recommendation).inc() for recommendation in recommendations])
+
+
+def record_shadow_assessment(model: str, compared_with: str, agrees: bool | None) -> None:
+    label = "rejected" if agrees is None else str(agrees).lower()
+    _record(lambda: SHADOW_ASSESSMENTS.labels(model, compared_with, label).inc())
 
 
 def record_validation_failures(fields: Iterable[str], known: frozenset[str]) -> None:

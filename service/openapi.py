@@ -32,7 +32,7 @@ EXAMPLE_ASSESSMENT_ID = "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b"
 
 PROBLEMS = {
     400: "The body is not JSON: malformed, invalid UTF-8, NaN or Infinity, too deep, or not an object.",
-    404: "No such path, or no such model.",
+    404: "No such path, or no such model (?model= or ?compare=).",
     405: "The path does not take this method.",
     413: "The body is over the configured size limit, or a batch over the configured number of profiles.",
     415: "The Content-Type is not JSON.",
@@ -40,13 +40,14 @@ PROBLEMS = {
     500: "An unexpected fault: a generic problem naming the request id.",
 }
 
+# a schema is registered before any schema that nests it, so that it keeps its name
 OUTPUT_SCHEMAS = {
+    "Problem": schemas.ProblemSchema,
     "Assessment": schemas.AssessmentSchema,
     "Criteria": schemas.CriteriaSchema,
-    "Problem": schemas.ProblemSchema,
     "Health": schemas.HealthSchema,
     "Readiness": schemas.ReadinessSchema,
-    "Batch": schemas.BatchSchema,  # after the schemas it nests, so that they keep their names
+    "Batch": schemas.BatchSchema,
 }
 
 
@@ -88,6 +89,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.parameter("Accept-Language", "header", {
         "description": "en (default) or pl; the text follows it, no number does.",
         "schema": {"type": "string"}, "required": False})
+    spec.components.parameter("compare", "query", {
+        "description": "A second model (id@version) to assess the same profile with, side by side in `comparison`: "
+                       "shadow evaluation that never changes the answer.",
+        "schema": {"type": "string"}, "required": False})
     spec.components.parameter("model", "query", {
         "description": f"The model to answer with, as id@version; default {registry.default}.",
         "schema": {"type": "string", "example": registry.default}, "required": False})
@@ -104,7 +109,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         "assessments.assess_profile",
         {200: ok("Assessment", "Content-Language", example=example), **_problems(400, 404, 413, 415, 422, 500)},
         tags=["assessments"],
-        parameters=["Accept-Language", "model"],
+        parameters=["Accept-Language", "model", "compare"],
         requestBody={"required": True, "content": {"application/json": {
             "schema": _ref("Profile"), "example": EXAMPLE_PROFILE}}},
     )})

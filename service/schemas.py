@@ -69,10 +69,10 @@ def _required(field: fields.Field) -> fields.Field:
 
 
 class OutputSchema(Schema):
-    """Responses: every field always present, nothing undeclared."""
+    """Responses: every field always present (unless marked optional), nothing undeclared."""
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
-        field_obj.required = True
+        field_obj.required = not field_obj.metadata.get("optional", False)
 
 
 class ScoresSchema(OutputSchema):
@@ -113,6 +113,53 @@ class CounterfactualSchema(OutputSchema):
     index = fields.Float(metadata={"description": "The index the changed profile gets."})
 
 
+class ChangeSchema(OutputSchema):
+    criterion = fields.String()
+    from_ = fields.Raw(data_key="from", allow_none=True, metadata={"description": "null: the criterion was absent."})
+    to = fields.Raw()
+
+
+class PlanSchema(OutputSchema):
+    target = fields.String(validate=validate.OneOf(STRATEGIES))
+    reachable = fields.Boolean()
+    changes = fields.List(fields.Nested(ChangeSchema), metadata={
+        "description": "The fewest changes to actionable criteria that reach the target; empty when none can."})
+    index = fields.Float(allow_none=True, metadata={"description": "The index after the changes; null if unreachable."})
+    summary = fields.String()
+
+
+class MarginSchema(OutputSchema):
+    runner_up = fields.String(validate=validate.OneOf(STRATEGIES),
+                              metadata={"description": "The strategy beyond the nearest decision boundary."})
+    distance = fields.Float(metadata={"description": "From the index to that boundary, in index units."})
+    points = fields.Float(metadata={"description": "The same distance on the 0–100 relational score."})
+    close_call = fields.Boolean(metadata={"description": "distance < the model's close_call_margin"})
+    summary = fields.String()
+
+
+class WeightRangeSchema(OutputSchema):
+    criterion = fields.String()
+    weight = fields.Float()
+    lower = fields.Float(allow_none=True,
+                         metadata={"description": "Below this weight the answer changes (null: never)."})
+    upper = fields.Float(allow_none=True,
+                         metadata={"description": "Above this weight the answer changes (null: never)."})
+    below = fields.String(allow_none=True, validate=validate.OneOf(STRATEGIES),
+                          metadata={"description": "The answer just below `lower`."})
+    above = fields.String(allow_none=True, validate=validate.OneOf(STRATEGIES),
+                          metadata={"description": "The answer just above `upper`."})
+
+
+class MissingAnswerSchema(OutputSchema):
+    criterion = fields.String()
+    label = fields.String()
+    question = fields.String()
+    outcomes = fields.List(fields.String(validate=validate.OneOf(STRATEGIES)),
+                           metadata={"description": "The recommendations its possible answers lead to."})
+    can_change = fields.Boolean()
+    largest_shift = fields.Float(metadata={"description": "The most any answer would move the index."})
+
+
 class RiskSchema(OutputSchema):
     risk = fields.String()
     mitigation = fields.String()
@@ -143,8 +190,26 @@ class AssessmentSchema(OutputSchema):
     counterfactuals = fields.List(fields.Nested(CounterfactualSchema),
                                   metadata={"description": "Single changes that change the recommendation, "
                                                            "smallest movement of the index first."})
+    plans = fields.List(fields.Nested(PlanSchema), metadata={"description": "One per other strategy."})
+    margin = fields.Nested(MarginSchema)
+    sensitivity = fields.List(fields.Nested(WeightRangeSchema), metadata={
+        "description": "Per answered criterion, the weights between which the answer holds; most sensitive first."})
+    missing_information = fields.List(fields.Nested(MissingAnswerSchema), metadata={
+        "description": "Unanswered criteria, those that could change the answer first, then by largest shift."})
     playbook = fields.Nested(PlaybookSchema)
     model = fields.Nested(ModelRefSchema)
+    comparison = fields.Nested(lambda: ComparisonSchema(), metadata={
+        "optional": True, "description": "With ?compare=id@version: the same profile under that model."})
+
+
+class ComparisonSchema(OutputSchema):
+    model = fields.Nested(ModelRefSchema)
+    agrees = fields.Boolean(metadata={
+        "optional": True, "description": "Whether both models recommend the same (absent when it rejects it)."})
+    index_difference = fields.Float(metadata={"optional": True, "description": "Its index minus this one's."})
+    assessment = fields.Nested(AssessmentSchema, metadata={"optional": True})
+    problem = fields.Nested(lambda: ProblemSchema(), metadata={
+        "optional": True, "description": "When that model rejects the profile."})
 
 
 class OptionSchema(OutputSchema):

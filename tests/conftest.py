@@ -103,9 +103,9 @@ def start_gunicorn(tmp: Path, workers: int = 3, env: dict[str, str] | None = Non
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
             try:
-                if requests.get(server.url + "/readyz", timeout=1).status_code == 200:
+                if requests.get(server.url + "/readyz", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or too busy booting to answer
                 pass
             time.sleep(0.1)
         else:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.scoring import Model, assess, decide, load_model, render
-from service.scoring.assessment import decisiveness
+from service.scoring.arithmetic import decisiveness
 from tests.conftest import MODEL_FILE
 
 MODEL = load_model(MODEL_FILE)
@@ -92,8 +92,9 @@ def test_confidence_grows_from_the_boundary_and_with_coverage(profile: dict[str,
 def test_every_counterfactual_is_true(profile: dict[str, Any]) -> None:
     assessment = assess(MODEL, profile)
     for counterfactual in assessment.counterfactuals:
-        assert counterfactual.before == profile.get(counterfactual.criterion.name)
-        changed = assess(MODEL, {**profile, counterfactual.criterion.name: counterfactual.after})
+        change = counterfactual.change
+        assert change.before == profile.get(change.criterion.name)
+        changed = assess(MODEL, {**profile, change.criterion.name: change.after})
         assert changed.recommendation == counterfactual.recommendation != assessment.recommendation
         assert changed.index == counterfactual.index
 
@@ -101,7 +102,7 @@ def test_every_counterfactual_is_true(profile: dict[str, Any]) -> None:
 @given(profiles())
 def test_no_single_option_change_is_missed_or_smaller_than_the_one_listed(profile: dict[str, Any]) -> None:
     assessment = assess(MODEL, profile)
-    listed = {(c.criterion.name, c.recommendation): c for c in assessment.counterfactuals}
+    listed = {(c.change.criterion.name, c.recommendation): c for c in assessment.counterfactuals}
     moves = [abs(c.index - assessment.index) for c in assessment.counterfactuals]
     assert moves == sorted(moves)
     for criterion in MODEL.criteria:

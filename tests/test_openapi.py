@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
@@ -48,3 +49,18 @@ def test_every_route_of_the_app_is_documented(app: Flask) -> None:
     served = {(rule.rule, method) for rule in app.url_map.iter_rules() if not rule.endpoint.startswith(PAGE_BLUEPRINTS)
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert served == documented
+
+
+def test_the_response_check_catches_what_breaks_the_document() -> None:
+    good = {"status": "ok"}
+    check_response("GET", "/healthz", 200, "application/json", json.dumps(good).encode())
+    for method, path, status, content_type, body in (
+        ("GET", "/healthz", 200, "application/json", {"status": 1}),
+        ("GET", "/healthz", 200, "application/json", {"status": "ok", "extra": True}),
+        ("GET", "/healthz", 201, "application/json", good),
+        ("GET", "/healthz", 200, "text/html", good),
+        ("GET", "/nowhere", 200, "application/json", good),
+        ("POST", "/assess", 422, "application/problem+json", {"status": 422}),
+    ):
+        with pytest.raises(AssertionError):
+            check_response(method, path, status, content_type, json.dumps(body).encode())

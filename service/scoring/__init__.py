@@ -5,19 +5,28 @@
     render(assess(model, {"segment": "b2b", ...}), "en")
 """
 
-from service.scoring.assessment import Assessment, Counterfactual, Factor, assess, decide
+from service.scoring.analysis import Change, Counterfactual, Margin, MissingAnswer, Plan, WeightRange
+from service.scoring.arithmetic import CONFIDENCE_FORMULA, Scorecard, decide
+from service.scoring.assessment import Assessment, Factor, assess
 from service.scoring.explanation import describe, render
 from service.scoring.model import LANGUAGES, STRATEGIES, Criterion, Model, ModelError, load_model, load_models
 
 __all__ = [
+    "CONFIDENCE_FORMULA",
     "LANGUAGES",
     "STRATEGIES",
     "Assessment",
+    "Change",
     "Counterfactual",
     "Criterion",
     "Factor",
+    "Margin",
+    "MissingAnswer",
     "Model",
     "ModelError",
+    "Plan",
+    "Scorecard",
+    "WeightRange",
     "assess",
     "decide",
     "describe",

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from service.scoring.assessment import CONFIDENCE_FORMULA, Assessment, Factor
+from service.scoring.analysis import Change, Margin, Plan
+from service.scoring.arithmetic import CONFIDENCE_FORMULA
+from service.scoring.assessment import Assessment, Factor
 from service.scoring.model import STRATEGIES, Citation, Model, SeedReference
 
 SUMMARY_FACTORS = 3
@@ -25,14 +27,38 @@ def render(assessment: Assessment, language: str) -> dict[str, Any]:
         },
         "counterfactuals": [
             {
-                "criterion": counterfactual.criterion.name,
-                "from": counterfactual.before,
-                "to": counterfactual.after,
+                "criterion": counterfactual.change.criterion.name,
+                "from": counterfactual.change.before,
+                "to": counterfactual.change.after,
                 "recommendation": counterfactual.recommendation,
-                "actionable": counterfactual.criterion.actionable,
+                "actionable": counterfactual.change.criterion.actionable,
                 "index": counterfactual.index,
             }
             for counterfactual in assessment.counterfactuals
+        ],
+        "plans": [_plan(model, plan, language) for plan in assessment.plans],
+        "margin": _margin(assessment, language),
+        "sensitivity": [
+            {
+                "criterion": weight_range.criterion.name,
+                "weight": weight_range.criterion.weight,
+                "lower": weight_range.lower,
+                "upper": weight_range.upper,
+                "below": weight_range.below,
+                "above": weight_range.above,
+            }
+            for weight_range in assessment.sensitivity
+        ],
+        "missing_information": [
+            {
+                "criterion": answer.criterion.name,
+                "label": answer.criterion.label[language],
+                "question": answer.criterion.question[language],
+                "outcomes": list(answer.outcomes),
+                "can_change": answer.can_change,
+                "largest_shift": answer.largest_shift,
+            }
+            for answer in assessment.missing_information
         ],
         "playbook": playbook(model, assessment.recommendation, language),
         "model": {"id": model.id, "version": model.version},
@@ -40,6 +66,14 @@ def render(assessment: Assessment, language: str) -> dict[str, Any]:
 
 
 def summary(assessment: Assessment, language: str) -> str:
+    """What the recommendation rests on, and a warning when the call is close."""
+    text = _summary_of_factors(assessment, language)
+    if assessment.margin.close_call:
+        text += " " + _margin_sentence(assessment, language)
+    return text
+
+
+def _summary_of_factors(assessment: Assessment, language: str) -> str:
     messages = assessment.model.messages
     recommendation = assessment.recommendation
     if recommendation != "hybrid":
@@ -104,6 +138,55 @@ def _source(seed: SeedReference) -> dict[str, str]:
     return {"section": seed.section, "quote": seed.quote}
 
 
+def _plan(model: Model, plan: Plan, language: str) -> dict[str, Any]:
+    messages = model.messages
+    strategy = model.strategies[plan.target].label[language]
+    if plan.reachable:
+        text = messages["plan_reachable"][language].format(
+            strategy=strategy, changes=_join(model, [_change(model, change, language) for change in plan.changes],
+                                             language))
+    else:
+        actionable = [c.label[language] for c in model.criteria if c.actionable]
+        text = messages["plan_unreachable"][language].format(strategy=strategy,
+                                                             criteria=_join(model, actionable, language))
+    return {
+        "target": plan.target,
+        "reachable": plan.reachable,
+        "changes": [{"criterion": c.criterion.name, "from": c.before, "to": c.after} for c in plan.changes],
+        "index": plan.index,
+        "summary": text,
+    }
+
+
+def _change(model: Model, change: Change, language: str) -> str:
+    criterion = change.criterion
+    after = criterion.value_label(change.after, language)
+    if change.before is None:
+        return model.messages["change_unanswered"][language].format(criterion=criterion.label[language], after=after)
+    return model.messages["change"][language].format(
+        criterion=criterion.label[language], before=criterion.value_label(change.before, language), after=after)
+
+
+def _margin(assessment: Assessment, language: str) -> dict[str, Any]:
+    margin: Margin = assessment.margin
+    return {
+        "runner_up": margin.runner_up,
+        "distance": margin.distance,
+        "points": 50 * margin.distance,
+        "close_call": margin.close_call,
+        "summary": _margin_sentence(assessment, language),
+    }
+
+
+def _margin_sentence(assessment: Assessment, language: str) -> str:
+    model, margin = assessment.model, assessment.margin
+    points = f"{50 * margin.distance:.1f}".replace(".", model.messages["decimal_separator"][language])
+    key = "margin_close" if margin.close_call else "margin_clear"
+    return model.messages[key][language].format(
+        recommendation=model.strategies[assessment.recommendation].label[language],
+        runner_up=model.strategies[margin.runner_up].label[language], points=points)
+
+
 def _factor(factor: Factor, language: str) -> dict[str, Any]:
     criterion = factor.criterion
     reason, seed = criterion.reason(factor.value)
@@ -122,12 +205,15 @@ def _factor(factor: Factor, language: str) -> dict[str, Any]:
 
 
 def _factor_list(model: Model, factors: list[Factor], language: str) -> str:
-    messages = model.messages
-    phrases = [
-        messages["factor"][language].format(criterion=f.criterion.label[language],
-                                            value=f.criterion.value_label(f.value, language))
+    return _join(model, [
+        model.messages["factor"][language].format(criterion=f.criterion.label[language],
+                                                  value=f.criterion.value_label(f.value, language))
         for f in factors
-    ]
+    ], language)
+
+
+def _join(model: Model, phrases: list[str], language: str) -> str:
+    messages = model.messages
     if len(phrases) <= 1:
         return "".join(phrases)
     return messages["list_separator"][language].join(phrases[:-1]) + messages["list_last_separator"][

@@ -23,6 +23,13 @@ MESSAGE_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "summary_transactional": frozenset({"factors"}),
     "summary_hybrid": frozenset({"relational_factors", "transactional_factors"}),
     "summary_hybrid_neutral": frozenset(),
+    "change": frozenset({"criterion", "before", "after"}),
+    "change_unanswered": frozenset({"criterion", "after"}),
+    "plan_reachable": frozenset({"strategy", "changes"}),
+    "plan_unreachable": frozenset({"strategy", "criteria"}),
+    "margin_close": frozenset({"recommendation", "runner_up", "points"}),
+    "margin_clear": frozenset({"recommendation", "runner_up", "points"}),
+    "decimal_separator": frozenset(),
 }
 
 Text = Mapping[str, str]
@@ -133,6 +140,7 @@ class Model:
     id: str
     version: str
     threshold: float
+    close_call_margin: float
     source_title: str
     source_file: Path
     sections: tuple[str, ...]
@@ -208,6 +216,8 @@ class _Reader:
         source_file, title = self._source(source)
         threshold = self._number(document, "threshold", "")
         self._expect(0 < threshold < 1, "/threshold", "must lie strictly between 0 and 1")
+        close_call_margin = self._number(document, "close_call_margin", "")
+        self._expect(0 <= close_call_margin <= threshold, "/close_call_margin", "must lie between 0 and the threshold")
 
         strategies_node = self._object(document, "strategies", "")
         strategies = {}
@@ -228,8 +238,8 @@ class _Reader:
         playbooks = {name: self._playbook(self._object(playbook_node, name, "/playbook"), f"/playbook/{name}")
                      for name in STRATEGIES}
         messages = self._messages(self._object(document, "messages", ""))
-        return Model(identifier, version, threshold, title, source_file, tuple(self.sections), strategies, criteria,
-                     playbooks, messages)
+        return Model(identifier, version, threshold, close_call_margin, title, source_file, tuple(self.sections),
+                     strategies, criteria, playbooks, messages)
 
     def _source(self, source: dict[str, Any]) -> tuple[Path, str]:
         relative = self._string(source, "file", "/source")

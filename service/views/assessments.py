@@ -39,13 +39,32 @@ def assess_document(loaded: LoadedModel, document: Any, language: str, *pointer_
     }
 
 
+def comparison(loaded: LoadedModel, body: dict[str, Any], challenger: LoadedModel, document: Any,
+               language: str) -> dict[str, Any]:
+    """The same profile under a second model, side by side: shadow evaluation that changes no answer."""
+    reference = {"id": challenger.model.id, "version": challenger.model.version}
+    try:
+        other = assess_document(challenger, document, language)
+    except Problem as problem:
+        metrics.record_shadow_assessment(loaded.model.key, challenger.model.key, None)
+        return {"model": reference, "problem": problem_body(problem.status, problem.detail, problem.errors)}
+    agrees = other["recommendation"] == body["recommendation"]
+    metrics.record_shadow_assessment(loaded.model.key, challenger.model.key, agrees)
+    return {"model": reference, "agrees": agrees, "index_difference": other["index"] - body["index"],
+            "assessment": other}
+
+
 @blueprint.post("/assess")
 def assess_profile() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Assess one business profile: the strategy that fits it, why, what would change it, and how to act."""
-    loaded = _registry().get(request.args.get("model"))
+    registry = _registry()
+    loaded = registry.get(request.args.get("model"))
+    challenger = registry.get(request.args["compare"]) if "compare" in request.args else None
     document = json_object(request, current_app.config["MAX_JSON_DEPTH"])
     body = assess_document(loaded, document, g.language)
     metrics.record_assessments([body["recommendation"]])
+    if challenger is not None:
+        body["comparison"] = comparison(loaded, body, challenger, document, g.language)
     return body, 200, {"Content-Language": g.language}
 
 
