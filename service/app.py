@@ -12,8 +12,10 @@ from flask import Flask, Response, g, request
 from flask.json.provider import JSONProvider
 
 from service import metrics
+from service.auth import PUBLIC_BLUEPRINTS, configured_keys, require_credentials
 from service.config import DEFAULTS
 from service.errors import register_error_handlers
+from service.logs import configure_logging
 from service.registry import ModelRegistry
 from service.scoring import LANGUAGES
 from service.views import assessments, criteria, docs, operations, playground
@@ -49,8 +51,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     metrics.record_models((m.model.id, m.model.version, key == registry.default)
                           for key, m in registry.models.items())
 
+    configure_logging()
+    app.extensions["api_keys"] = configured_keys(app)
     register_error_handlers(app)
     app.before_request(_start_request)
+    app.before_request(require_credentials)
     app.after_request(_finish_request)
     for view in (assessments, criteria, operations, docs, playground):
         app.register_blueprint(view.blueprint)
@@ -64,8 +69,26 @@ def _start_request() -> None:
     g.request_id = caller_id if SANE_REQUEST_ID.fullmatch(caller_id) else uuid.uuid4().hex
 
 
+# for a JSON API: nothing may sniff, frame, cache or run what it returns; pages set their own policy
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+API_ONLY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+
+
 def _finish_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if response.mimetype != "text/html" and request.blueprint not in PUBLIC_BLUEPRINTS:
+        for name, value in API_ONLY_HEADERS.items():
+            response.headers.setdefault(name, value)
     rule = request.url_rule
     metrics.record_request(rule.rule if rule is not None else None, request.method, response.status_code,
                            time.perf_counter() - g.get("started", time.perf_counter()))

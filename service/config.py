@@ -14,4 +14,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_JSON_DEPTH": 32,
     # most profiles in one POST /assess/batch (413 above it)
     "MAX_BATCH": 1000,
+    # API keys (comma-separated) and/or a file of them (one per line); when any is set, the API needs one
+    "API_KEYS": "",
+    "API_KEYS_FILE": "",
+    # when set, GET /metrics needs it as a bearer token
+    "METRICS_TOKEN": "",
+    # whether the decision log carries the whole profile (off: only its external_id)
+    "LOG_PROFILES": False,
 }

@@ -84,7 +84,8 @@ def _from_http_exception(error: HTTPException) -> Response:
 
 
 def _from_unexpected(error: Exception) -> Response:
-    current_app.logger.exception("unhandled error in request %s", g.get("request_id", "-"))
+    current_app.logger.exception("unhandled error in request %s", g.get("request_id", "-"),
+                                 extra={"fields": {"request_id": g.get("request_id")}})
     return problem_response(Problem(
         500, f"An unexpected error occurred. Quote request id {g.get('request_id', '-')} when reporting it."))
 

@@ -32,6 +32,7 @@ EXAMPLE_ASSESSMENT_ID = "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b"
 
 PROBLEMS = {
     400: "The body is not JSON: malformed, invalid UTF-8, NaN or Infinity, too deep, or not an object.",
+    401: "API keys are configured and the request has none or a wrong one (WWW-Authenticate is set).",
     404: "No such path, or no such model (?model= or ?compare=).",
     405: "The path does not take this method.",
     413: "The body is over the configured size limit, or a batch over the configured number of profiles.",
@@ -49,6 +50,10 @@ OUTPUT_SCHEMAS = {
     "Readiness": schemas.ReadinessSchema,
     "Batch": schemas.BatchSchema,
 }
+
+
+# needed only when keys are configured, hence the empty alternative
+API_KEY = [{"apiKey": []}, {}]
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -89,6 +94,12 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.parameter("Accept-Language", "header", {
         "description": "en (default) or pl; the text follows it, no number does.",
         "schema": {"type": "string"}, "required": False})
+    spec.components.security_scheme("apiKey", {
+        "type": "http", "scheme": "bearer",
+        "description": "Needed only when the service is configured with API keys (STRATEGY_API_KEYS)."})
+    spec.components.security_scheme("metricsToken", {
+        "type": "http", "scheme": "bearer",
+        "description": "Needed only when the service is configured with STRATEGY_METRICS_TOKEN."})
     spec.components.parameter("compare", "query", {
         "description": "A second model (id@version) to assess the same profile with, side by side in `comparison`: "
                        "shadow evaluation that never changes the answer.",
@@ -107,23 +118,23 @@ def build_spec(app: Flask) -> dict[str, Any]:
 
     spec.path("/assess", operations={"post": operation(
         "assessments.assess_profile",
-        {200: ok("Assessment", "Content-Language", example=example), **_problems(400, 404, 413, 415, 422, 500)},
-        tags=["assessments"],
+        {200: ok("Assessment", "Content-Language", example=example), **_problems(400, 401, 404, 413, 415, 422, 500)},
+        tags=["assessments"], security=API_KEY,
         parameters=["Accept-Language", "model", "compare"],
         requestBody={"required": True, "content": {"application/json": {
             "schema": _ref("Profile"), "example": EXAMPLE_PROFILE}}},
     )})
     spec.path("/assess/batch", operations={"post": operation(
         "assessments.assess_batch",
-        {200: ok("Batch", "Content-Language"), **_problems(400, 404, 413, 415, 422, 500)},
-        tags=["assessments"],
+        {200: ok("Batch", "Content-Language"), **_problems(400, 401, 404, 413, 415, 422, 500)},
+        tags=["assessments"], security=API_KEY,
         parameters=["Accept-Language", "model"],
         requestBody={"required": True, "content": {"application/json": {
             "schema": _ref("BatchRequest"), "example": {"profiles": [EXAMPLE_PROFILE]}}}},
     )})
     spec.path("/criteria", operations={"get": operation(
-        "criteria.list_criteria", {200: ok("Criteria", "Content-Language"), **_problems(404, 500)},
-        tags=["model"],
+        "criteria.list_criteria", {200: ok("Criteria", "Content-Language"), **_problems(401, 404, 500)},
+        tags=["model"], security=API_KEY,
         parameters=["Accept-Language", "model"],
     )})
     spec.path("/healthz", operations={"get": operation(
@@ -135,8 +146,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.path("/metrics", operations={"get": operation(
         "operations.prometheus_metrics",
         {200: {"description": "Prometheus text exposition format.", "headers": _headers(),
-               "content": {"text/plain": {"schema": {"type": "string"}}}}},
-        tags=["operations"])})
+               "content": {"text/plain": {"schema": {"type": "string"}}}}, **_problems(401)},
+        tags=["operations"], security=[{"metricsToken": []}, {}])})
     spec.path("/openapi.yaml", operations={"get": operation(
         "operations.openapi_document",
         {200: {"description": "This document.", "headers": _headers(),

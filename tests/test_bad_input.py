@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from tests.conftest import REFERENCE_PROFILES, Server
 
@@ -92,3 +93,18 @@ def test_no_bad_input_took_a_worker_down(server: Server) -> None:
     assert server.worker_pids() == workers
     assert server.post("/assess", json=VALID).status_code == 200
     assert b" 500 " not in server.log.read_bytes()
+
+
+@pytest.mark.parametrize(("what", "headers", "path"), [
+    ("a header over 8190 bytes", {"X-Big": "x" * 9000}, "/healthz"),
+    ("over 100 header fields", {f"X-Field-{i}": "1" for i in range(120)}, "/healthz"),
+    ("a request line over 4094 bytes", {}, "/healthz?" + "q" * 5000),
+])
+def test_gunicorn_refuses_oversized_headers_itself(server: Server, what: str, headers: dict[str, str],
+                                                   path: str) -> None:
+    workers = server.worker_pids()
+    # gunicorn answers these before the app sees them (plain text, not in openapi.yaml), so no spec check here
+    response = requests.get(server.url + path, headers=headers, timeout=30)
+    assert response.status_code in (400, 414, 431), what
+    assert server.worker_pids() == workers
+    assert server.get("/healthz").status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -11,6 +12,7 @@ from marshmallow import ValidationError
 
 from service import metrics
 from service.errors import Problem, problem_body
+from service.logs import log_decision
 from service.registry import LoadedModel, ModelRegistry
 from service.request_body import json_object
 from service.scoring import STRATEGIES, assess, render
@@ -39,6 +41,24 @@ def assess_document(loaded: LoadedModel, document: Any, language: str, *pointer_
     }
 
 
+def record_decision(loaded: LoadedModel, body: dict[str, Any], document: dict[str, Any], started: float) -> None:
+    """One line of the decision log: what was advised, by which model, and (when configured) to whom."""
+    fields = {
+        "request_id": g.request_id,
+        "assessment_id": body["assessment_id"],
+        "external_id": body["external_id"],
+        "model": loaded.model.key,
+        "recommendation": body["recommendation"],
+        "index": body["index"],
+        "confidence": body["confidence"],
+        "language": g.language,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+    if current_app.config["LOG_PROFILES"]:
+        fields["profile"] = document
+    log_decision(fields)
+
+
 def comparison(loaded: LoadedModel, body: dict[str, Any], challenger: LoadedModel, document: Any,
                language: str) -> dict[str, Any]:
     """The same profile under a second model, side by side: shadow evaluation that changes no answer."""
@@ -63,6 +83,7 @@ def assess_profile() -> tuple[dict[str, Any], int, dict[str, str]]:
     document = json_object(request, current_app.config["MAX_JSON_DEPTH"])
     body = assess_document(loaded, document, g.language)
     metrics.record_assessments([body["recommendation"]])
+    record_decision(loaded, body, document, g.started)
     if challenger is not None:
         body["comparison"] = comparison(loaded, body, challenger, document, g.language)
     return body, 200, {"Content-Language": g.language}
@@ -85,11 +106,13 @@ def assess_batch() -> tuple[dict[str, Any], int, dict[str, str]]:
         raise Problem(413, f"The batch has {len(profiles)} profiles; the limit is {limit}. Split it.")
     results: list[dict[str, Any]] = []
     for index, profile in enumerate(profiles):
+        started = time.perf_counter()
         try:
             if not isinstance(profile, dict):
                 raise Problem(422, "The profile must be a JSON object.",
                               [{"pointer": f"/profiles/{index}", "detail": "Must be an object."}])
             assessment = assess_document(loaded, profile, g.language, "profiles", index)
+            record_decision(loaded, assessment, profile, started)
             results.append({"index": index, "status": 200, "assessment": assessment})
         except Problem as problem:
             results.append({"index": index, "status": problem.status,
