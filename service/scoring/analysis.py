@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from itertools import combinations, product
 
-from service.scoring.arithmetic import Scorecard, Value, decide
+from service.scoring.arithmetic import NEAR_BOUNDARY, Scorecard, Value, decide
 from service.scoring.model import STRATEGIES, Criterion
 
 NUMBER_GRID = 0.01
@@ -76,36 +76,39 @@ class MissingAnswer:
     can_change: bool
 
 
-def _alternatives(card: Scorecard, criterion: Criterion) -> list[Value]:
-    """The values a criterion could take instead of its current one."""
+def _alternatives(card: Scorecard, criterion: Criterion) -> list[tuple[Value, float]]:
+    """The values a criterion could take instead of its current one, with their leans."""
     before = card.values.get(criterion.name)
     if criterion.number is not None:
         scale = criterion.number
-        return [value for value in (scale.minimum, scale.centre, scale.maximum) if value != before]
-    return [option.value for option in criterion.options if option.value != before]
+        values: list[Value] = [scale.minimum, scale.centre, scale.maximum]
+    else:
+        values = [option.value for option in criterion.options]
+    return [(value, criterion.lean(value)) for value in values if value != before]
 
 
 def counterfactuals(card: Scorecard) -> tuple[Counterfactual, ...]:
     """Per criterion and per other outcome, the single change that reaches it moving the index least; least first."""
     found: list[Counterfactual] = []
     for criterion in card.model.criteria:
-        before = card.values.get(criterion.name)
+        name = criterion.name
         candidates = (_number_candidates(card, criterion) if criterion.number is not None
                       else _alternatives(card, criterion))
-        nearest: dict[str, Counterfactual] = {}
-        for after in candidates:
-            index = card.index_with({criterion.name: criterion.lean(after)})
-            reached = decide(index, card.model.threshold)
-            best = nearest.get(reached)
+        nearest: dict[str, tuple[float, Value, float]] = {}
+        for after, lean in candidates:
+            index, reached = card.outcome_with({name: lean})
             if reached == card.recommendation:
                 continue
-            if best is None or abs(index - card.index) < abs(best.index - card.index):
-                nearest[reached] = Counterfactual(Change(criterion, before, after), index, reached)
-        found.extend(nearest.values())
+            best = nearest.get(reached)
+            if best is None or abs(index - card.index) < abs(best[0] - card.index):
+                nearest[reached] = (index, after, lean)
+        before = card.values.get(name)
+        found.extend(Counterfactual(Change(criterion, before, after), card.index_with({name: lean}), reached)
+                     for reached, (_, after, lean) in nearest.items())
     return tuple(sorted(found, key=lambda counterfactual: abs(counterfactual.index - card.index)))
 
 
-def _number_candidates(card: Scorecard, criterion: Criterion) -> list[Value]:
+def _number_candidates(card: Scorecard, criterion: Criterion) -> list[tuple[Value, float]]:
     """For a number criterion, grid values near where each outcome's band of leans starts.
 
     The index is (A + w·lean) / B, rising with the lean, so each outcome is an interval of leans;
@@ -114,8 +117,8 @@ def _number_candidates(card: Scorecard, criterion: Criterion) -> list[Value]:
     scale = criterion.number
     assert scale is not None
     name, weight, threshold = criterion.name, criterion.weight, card.model.threshold
-    others = math.fsum(p for n, p in card.products.items() if n != name)
-    total = math.fsum([card.model.criterion(n).weight for n in card.leans if n != name] + [weight])
+    others = card.total_product - card.products.get(name, 0.0)
+    total = card.answered_weight - (weight if name in card.leans else 0.0) + weight
     low_edge = (-threshold * total - others) / weight
     high_edge = (threshold * total - others) / weight
     before = card.values.get(name)
@@ -130,7 +133,17 @@ def _number_candidates(card: Scorecard, criterion: Criterion) -> list[Value]:
             value = round(min(max(centre + step * NUMBER_GRID, scale.minimum), scale.maximum), 2)
             if value not in values and value != before:
                 values.append(value)
-    return values
+    return [(value, criterion.lean(value)) for value in values]
+
+
+def _may_reach(target: str, lowest: float, highest: float, threshold: float) -> bool:
+    """Whether a target's band meets [lowest, highest], the indexes a set of changes spans (with a safety margin)."""
+    slack = NEAR_BOUNDARY
+    if target == "relational":
+        return highest >= threshold - slack
+    if target == "transactional":
+        return lowest <= -threshold + slack
+    return lowest < threshold + slack and highest > -threshold - slack
 
 
 def plans(card: Scorecard) -> tuple[Plan, ...]:
@@ -139,33 +152,33 @@ def plans(card: Scorecard) -> tuple[Plan, ...]:
     Subsets of the actionable criteria are tried smallest first, every combination of their
     other values within a size; the first size at which a target is reached is minimal by
     construction. Among plans of that size, the one that moves the index least is kept. The
-    search uses plain float sums; the plan kept is confirmed with the exact arithmetic.
+    index rises with every lean, so a subset whose extreme values cannot meet a target's band
+    is skipped without trying its combinations.
     """
-    model, threshold = card.model, card.model.threshold
-    actionable = [c for c in model.criteria if c.actionable]
+    threshold = card.model.threshold
+    actionable = [c for c in card.model.criteria if c.actionable]
+    alternatives = {c.name: _alternatives(card, c) for c in actionable}
+    extremes = {name: (min(lean for _, lean in options), max(lean for _, lean in options))
+                for name, options in alternatives.items()}
     targets = [s for s in STRATEGIES if s != card.recommendation]
     found: dict[str, Plan] = {}
-    total_product = sum(card.products.values())
     for size in range(1, len(actionable) + 1):
-        reaching: dict[str, list[tuple[float, tuple[Change, ...], dict[str, float]]]] = {t: [] for t in targets}
+        best: dict[str, tuple[float, tuple[Criterion, ...], tuple[tuple[Value, float], ...]]] = {}
         for subset in combinations(actionable, size):
-            kept_product = total_product - sum(card.products.get(c.name, 0.0) for c in subset)
-            kept_weight = card.answered_weight - sum(c.weight for c in subset if c.name in card.values)
-            added_weight = sum(c.weight for c in subset)
-            for afters in product(*(_alternatives(card, c) for c in subset)):
-                leans = {c.name: c.lean(after) for c, after in zip(subset, afters, strict=True)}
-                index = (kept_product + sum(c.weight * leans[c.name] for c in subset)) / (kept_weight + added_weight)
-                reached = decide(index, threshold)
-                if reached in reaching and reached not in found:
-                    changes = tuple(Change(c, card.values.get(c.name), after)
-                                    for c, after in zip(subset, afters, strict=True))
-                    reaching[reached].append((abs(index - card.index), changes, leans))
-        for target, candidates in reaching.items():
-            for _, changes, leans in sorted(candidates, key=lambda candidate: candidate[0]):
-                exact = card.index_with(leans)
-                if decide(exact, threshold) == target:
-                    found[target] = Plan(target, changes, exact)
-                    break
+            lowest, _ = card.outcome_with({c.name: extremes[c.name][0] for c in subset})
+            highest, _ = card.outcome_with({c.name: extremes[c.name][1] for c in subset})
+            if not any(t not in found and _may_reach(t, lowest, highest, threshold) for t in targets):
+                continue
+            for choice in product(*(alternatives[c.name] for c in subset)):
+                index, reached = card.outcome_with({c.name: lean for c, (_, lean) in zip(subset, choice, strict=True)})
+                move = abs(index - card.index)
+                if reached in targets and reached not in found and (reached not in best or move < best[reached][0]):
+                    best[reached] = (move, subset, choice)
+        for target, (_, subset, choice) in best.items():
+            changes = tuple(Change(c, card.values.get(c.name), after) for c, (after, _) in zip(subset, choice,
+                                                                                              strict=True))
+            exact = card.index_with({c.name: lean for c, (_, lean) in zip(subset, choice, strict=True)})
+            found[target] = Plan(target, changes, exact)
         if len(found) == len(targets):
             break
     return tuple(found.get(target, Plan(target, (), None)) for target in targets)
@@ -198,7 +211,7 @@ def weight_sensitivity(card: Scorecard) -> tuple[WeightRange, ...]:
     ranges = []
     for name, lean in card.leans.items():
         criterion = model.criterion(name)
-        others = math.fsum(p for n, p in card.products.items() if n != name)
+        others = card.total_product - card.products[name]
         others_weight = card.answered_weight - criterion.weight
         crossings = sorted({weight for boundary in (threshold, -threshold) if lean != boundary
                             for weight in [(boundary * others_weight - others) / (lean - boundary)] if weight > 0})
@@ -236,14 +249,12 @@ def missing_information(card: Scorecard) -> tuple[MissingAnswer, ...]:
     for criterion in card.model.criteria:
         if criterion.name in card.values:
             continue
-        leans = ({option.lean for option in criterion.options} if criterion.number is None
-                 else {-1.0, 0.0, 1.0})
-        indexes = [card.index_with({criterion.name: lean}) for lean in sorted(leans)]
-        outcomes = {decide(index, card.model.threshold) for index in indexes}
+        outcomes = [card.outcome_with({criterion.name: lean}) for _, lean in _alternatives(card, criterion)]
+        reached = {recommendation for _, recommendation in outcomes}
         answers.append(MissingAnswer(
             criterion,
-            tuple(s for s in STRATEGIES if s in outcomes),
-            max(abs(index - card.index) for index in indexes),
-            outcomes != {card.recommendation},
+            tuple(s for s in STRATEGIES if s in reached),
+            max(abs(index - card.index) for index, _ in outcomes),
+            reached != {card.recommendation},
         ))
     return tuple(sorted(answers, key=lambda answer: (not answer.can_change, -answer.largest_shift)))

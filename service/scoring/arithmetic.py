@@ -38,27 +38,37 @@ def confidence(index: float, threshold: float, coverage: float) -> float:
     return coverage * (0.5 + 0.5 * decisiveness(index, threshold))
 
 
+# an estimate this close to a boundary is decided again with the exact sums
+NEAR_BOUNDARY = 1e-9
+
+
 @dataclass(frozen=True)
 class Scorecard:
     """The criteria a profile answers, with their weights and leans, and the index they make.
 
     Sums use math.fsum, which is exactly rounded whatever the order, so an index computed for a
     changed profile by `index_with` is bit for bit the index that profile gets when sent.
+    `outcome_with` estimates with plain float arithmetic, fast enough to try hundreds of
+    changes, and falls back to the exact sums when the estimate lies near a boundary.
     """
 
     model: Model
     values: Mapping[str, Value]
     leans: Mapping[str, float]
     products: Mapping[str, float] = field(init=False)
-    index: float = field(init=False)
+    total_product: float = field(init=False)
     answered_weight: float = field(init=False)
+    index: float = field(init=False)
+    recommendation: str = field(init=False)
 
     def __post_init__(self) -> None:
-        products = {name: self.model.criterion(name).weight * lean for name, lean in self.leans.items()}
-        answered_weight = math.fsum(self.model.criterion(name).weight for name in self.leans)
+        weights = self.model.weights
+        products = {name: weights[name] * lean for name, lean in self.leans.items()}
         object.__setattr__(self, "products", products)
-        object.__setattr__(self, "answered_weight", answered_weight)
-        object.__setattr__(self, "index", math.fsum(products.values()) / answered_weight)
+        object.__setattr__(self, "total_product", math.fsum(products.values()))
+        object.__setattr__(self, "answered_weight", math.fsum(weights[name] for name in self.leans))
+        object.__setattr__(self, "index", self.total_product / self.answered_weight)
+        object.__setattr__(self, "recommendation", decide(self.index, self.model.threshold))
 
     @classmethod
     def of(cls, model: Model, profile: Profile) -> Scorecard:
@@ -70,25 +80,30 @@ class Scorecard:
         return cls(model, values, {name: model.criterion(name).lean(value) for name, value in values.items()})
 
     @property
-    def recommendation(self) -> str:
-        return decide(self.index, self.model.threshold)
-
-    @property
     def coverage(self) -> float:
         return self.answered_weight / self.model.total_weight
 
     def index_with(self, leans: Mapping[str, float]) -> float:
-        """The index after setting (or answering) the criteria named to the leans given."""
-        model = self.model
+        """The exact index after setting (or answering) the criteria named to the leans given."""
+        weights = self.model.weights
         products = [p for name, p in self.products.items() if name not in leans]
-        weights = [model.criterion(name).weight for name in self.leans if name not in leans]
-        products += [model.criterion(name).weight * lean for name, lean in leans.items()]
-        weights += [model.criterion(name).weight for name in leans]
-        return math.fsum(products) / math.fsum(weights)
+        products += [weights[name] * lean for name, lean in leans.items()]
+        answered = [weights[name] for name in self.leans if name not in leans]
+        answered += [weights[name] for name in leans]
+        return math.fsum(products) / math.fsum(answered)
 
-    def index_with_weight(self, name: str, weight: float) -> float:
-        """The index if criterion `name` weighed `weight` instead."""
-        model = self.model
-        products = [p for n, p in self.products.items() if n != name] + [weight * self.leans[name]]
-        weights = [model.criterion(n).weight for n in self.leans if n != name] + [weight]
-        return math.fsum(products) / math.fsum(weights)
+    def outcome_with(self, leans: Mapping[str, float]) -> tuple[float, str]:
+        """The index (estimated) and the recommendation (always exact) after the changes given."""
+        weights, products = self.model.weights, self.products
+        product_sum, weight_sum = self.total_product, self.answered_weight
+        for name, lean in leans.items():
+            weight = weights[name]
+            if name in products:
+                product_sum -= products[name]
+                weight_sum -= weight
+            product_sum += weight * lean
+            weight_sum += weight
+        index, threshold = product_sum / weight_sum, self.model.threshold
+        if abs(abs(index) - threshold) < NEAR_BOUNDARY:
+            index = self.index_with(leans)
+        return index, decide(index, threshold)

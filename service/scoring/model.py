@@ -148,17 +148,17 @@ class Model:
     criteria: tuple[Criterion, ...]
     playbooks: Mapping[str, Playbook]
     messages: Mapping[str, Text]
+    weights: Mapping[str, float] = field(init=False, repr=False, compare=False)
+    total_weight: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {criterion.name: criterion for criterion in self.criteria})
+        object.__setattr__(self, "weights", {criterion.name: criterion.weight for criterion in self.criteria})
+        object.__setattr__(self, "total_weight", math.fsum(self.weights.values()))
 
     @property
     def key(self) -> str:
         return f"{self.id}@{self.version}"
-
-    @property
-    def total_weight(self) -> float:
-        return math.fsum(criterion.weight for criterion in self.criteria)
 
     def criterion(self, name: str) -> Criterion:
         return self._by_name[name]  # type: ignore[attr-defined]
