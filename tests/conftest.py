@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 
 from service import create_app
 from service.scoring import Model, load_model
+from tests.browser import browser, page  # noqa: F401  (fixtures: registered here once, so one Chromium serves all)
 from tests.spec_validation import check_response
 
 ROOT = Path(__file__).parent.parent
