@@ -10,8 +10,10 @@ import logging
 import os
 from collections.abc import Callable, Iterable
 
+import prometheus_client.values
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE  # noqa: F401  (re-exported for the view)
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client.mmap_dict import _INITIAL_MMAP_SIZE, MmapedDict
 
 UNMATCHED_ROUTE = "<unmatched>"
 UNKNOWN_FIELD = "<unknown>"
@@ -35,6 +37,42 @@ MODEL_INFO = Gauge("strategy_model_info", "The models loaded (1 each); default=\
                    ["model", "version", "default"], multiprocess_mode="livemax")
 
 log = logging.getLogger(__name__)
+
+
+class _ReservedMmapedDict(MmapedDict):
+    """prometheus_client's metric file, with its disk space reserved before it is mapped and written.
+
+    The library grows its files with truncate(), which reserves nothing, and writes through a
+    memory map: on a full filesystem that write kills the worker with SIGBUS. Reserving the
+    space first turns a full disk into an OSError, which _record logs instead.
+    """
+
+    def __init__(self, filename: str, read_mode: bool = False) -> None:
+        if not read_mode:
+            existed = os.path.exists(filename)
+            with open(filename, "a+b") as file:
+                size = os.fstat(file.fileno()).st_size
+                try:
+                    os.posix_fallocate(file.fileno(), 0, max(size, _INITIAL_MMAP_SIZE))
+                except OSError:
+                    if not existed:  # an empty file would break every later scrape
+                        os.unlink(filename)
+                    raise
+        super().__init__(filename, read_mode)
+
+    def _init_value(self, key: str) -> None:
+        encoded = key.encode("utf-8")
+        needed = self._used + 4 + len(encoded) + (8 - (len(encoded) + 4) % 8) + 16
+        capacity = self._capacity
+        while needed > capacity:
+            capacity *= 2
+        if capacity != self._capacity:
+            os.posix_fallocate(self._f.fileno(), 0, capacity)
+        super()._init_value(key)
+
+
+# tested with prometheus-client 0.26 (pyproject pins the range); tests/test_faults.py fills a real filesystem
+prometheus_client.values.MmapedDict = _ReservedMmapedDict  # type: ignore[misc]
 
 
 def _record(update: Callable[[], None]) -> None:

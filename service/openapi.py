@@ -151,7 +151,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.path("/openapi.yaml", operations={"get": operation(
         "operations.openapi_document",
         {200: {"description": "This document.", "headers": _headers(),
-               "content": {"application/yaml": {"schema": {"type": "string"}}}}},
+               "content": {"application/yaml": {"schema": {"type": "object"}}}}},
         tags=["operations"])})
     return spec.to_dict()
 

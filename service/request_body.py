@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from flask import Request
@@ -35,6 +36,27 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 _decoder = json.JSONDecoder(parse_float=_finite_float, parse_constant=_reject_constant,
                             object_pairs_hook=_unique_keys)
+
+
+# only an escape can put a surrogate into a decoded str; a well-formed pair decodes to one character
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+def _has_lone_surrogate(document: Any) -> bool:
+    pending = [document]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(node, dict):
+            pending.extend(node)
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return False
 
 
 def _depth(document: Any, limit: int) -> bool:
@@ -70,6 +92,9 @@ def json_object(request: Request, max_depth: int) -> dict[str, Any]:
         raise Problem(400, f"The body is not valid JSON: {error}.") from None
     if not isinstance(document, dict):
         raise Problem(400, f"The body must be a JSON object, not {_json_type(document)}.")
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(document):
+        raise Problem(400, "The body is not valid JSON text: it holds a lone UTF-16 surrogate (\\ud800-\\udfff), "
+                           "which is no character.")
     if not _depth(document, max_depth):
         raise Problem(400, f"The JSON is nested too deeply (the limit is {max_depth} levels).")
     return document
