@@ -99,20 +99,26 @@ def start_gunicorn(tmp: Path, workers: int = 3, env: dict[str, str] | None = Non
     )
     server = Server(process, f"http://127.0.0.1:{port}", log)
     if wait:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if requests.get(server.url + "/readyz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or too busy booting to answer
-                pass
-            time.sleep(0.1)
-        else:
+        try:
+            _wait_until_ready(server)
+        except BaseException:  # never leave a server behind, whatever stopped the wait
             stop_gunicorn(server)
-            raise RuntimeError(f"gunicorn did not become ready:\n{log.read_text()}")
+            raise
     return server
+
+
+def _wait_until_ready(server: Server) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log.read_text()}")
+        try:
+            if requests.get(server.url + "/readyz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or too busy booting to answer
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not become ready:\n{server.log.read_text()}")
 
 
 def stop_gunicorn(server: Server) -> None:
