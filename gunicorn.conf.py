@@ -48,6 +48,6 @@ def on_starting(server):  # noqa: ANN001, ANN201
 
 
 def child_exit(server, worker):  # noqa: ANN001, ANN201
-    from prometheus_client import multiprocess
+    from service.metrics import archive_dead_worker
 
-    multiprocess.mark_process_dead(worker.pid)
+    archive_dead_worker(worker.pid)

@@ -111,6 +111,37 @@ def record_models(models: Iterable[tuple[str, str, bool]]) -> None:
                      for model, version, default in models])
 
 
+def archive_dead_worker(pid: int, folder: str | None = None) -> None:
+    """gunicorn's child_exit: fold a dead worker's counter and histogram files into one archive file each.
+
+    prometheus_client keeps every dead worker's files (its counts must outlive it), so without
+    this each scrape reads two more files for every worker that ever lived. The master is the
+    only writer of the archives. If anything fails (a full disk), the files stay as they are:
+    nothing is lost, and the master goes on.
+    """
+    try:
+        folder = folder or os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        multiprocess.mark_process_dead(pid, folder)
+        for kind in ("counter", "histogram"):
+            dead = os.path.join(folder, f"{kind}_{pid}.db")
+            if os.path.exists(dead):
+                _fold_into_archive(dead, os.path.join(folder, f"{kind}_archive.db"))
+                os.unlink(dead)
+    except Exception:  # this runs in gunicorn's master, which must outlive any metrics housekeeping
+        log.exception("metrics of worker %s not archived; its files stay as they are", pid)
+
+
+def _fold_into_archive(dead: str, archive_path: str) -> None:
+    archive = _ReservedMmapedDict(archive_path)
+    try:
+        totals = {key: value for key, value, _ in archive.read_all_values()}
+        for key, value, _, _ in MmapedDict.read_all_values_from_file(dead):
+            totals[key] = totals.get(key, 0.0) + value
+            archive.write_value(key, totals[key], 0.0)
+    finally:
+        archive.close()
+
+
 def exposition() -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from service import create_app
 from service.metrics import METHODS
-from tests.conftest import MODEL_FILE, REFERENCE_PROFILES, ROOT, Server
+from tests.conftest import MODEL_FILE, REFERENCE_PROFILES, ROOT, Server, start_gunicorn, stop_gunicorn
 
 
 def sample(metrics: str, name: str, **labels: str) -> float:
@@ -86,3 +89,29 @@ def test_the_core_imports_neither_flask_nor_marshmallow() -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'marshmallow', 'werkzeug')))")
     output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert output.stdout.strip() == "[]"
+
+
+def test_restarted_workers_leave_their_counts_and_no_files_behind(tmp_path: Path) -> None:
+    server = start_gunicorn(tmp_path, workers=2)
+    folder = tmp_path / f"metrics-{server.url.rsplit(':', 1)[1]}"
+    profile = REFERENCE_PROFILES["minimal_required_only_b2b"]["profile"]
+    sent = 0
+    try:
+        for _ in range(8):
+            for _ in range(5):
+                assert server.post("/assess", json=profile).status_code == 200
+                sent += 1
+            victim = server.worker_pids()[0]
+            os.kill(victim, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and (victim in server.worker_pids() or len(server.worker_pids()) < 2):
+                time.sleep(0.05)
+        metrics = server.get("/metrics").text
+        files = sorted(path.name for path in folder.glob("*.db"))
+    finally:
+        stop_gunicorn(server)
+    assert sample(metrics, "strategy_assessments_total", recommendation="relational") == sent
+    assert sample(metrics, "strategy_http_requests_total", route="/assess", method="POST", status="200") == sent
+    # an archive per kind, plus the files of the two live workers and of the one that answered the scrape
+    assert {"counter_archive.db", "histogram_archive.db"} <= set(files)
+    assert len(files) <= 2 + 3 * 3, files
