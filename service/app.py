@@ -84,11 +84,9 @@ API_ONLY_HEADERS = {
 
 def _finish_request(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if response.mimetype != "text/html" and request.blueprint not in PUBLIC_BLUEPRINTS:
-        for name, value in API_ONLY_HEADERS.items():
-            response.headers.setdefault(name, value)
+    response.headers.update(SECURITY_HEADERS)
+    if request.blueprint not in PUBLIC_BLUEPRINTS:
+        response.headers.update(API_ONLY_HEADERS)
     rule = request.url_rule
     metrics.record_request(rule.rule if rule is not None else None, request.method, response.status_code,
                            time.perf_counter() - g.get("started", time.perf_counter()))

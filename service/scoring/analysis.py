@@ -96,7 +96,7 @@ def counterfactuals(card: Scorecard) -> tuple[Counterfactual, ...]:
                       else _alternatives(card, criterion))
         nearest: dict[str, tuple[float, Value, float]] = {}
         for after, lean in candidates:
-            index, reached = card.outcome_with({name: lean})
+            index, reached = card.outcome_of(name, lean)
             if reached == card.recommendation:
                 continue
             best = nearest.get(reached)
@@ -249,7 +249,7 @@ def missing_information(card: Scorecard) -> tuple[MissingAnswer, ...]:
     for criterion in card.model.criteria:
         if criterion.name in card.values:
             continue
-        outcomes = [card.outcome_with({criterion.name: lean}) for _, lean in _alternatives(card, criterion)]
+        outcomes = [card.outcome_of(criterion.name, lean) for _, lean in _alternatives(card, criterion)]
         reached = {recommendation for _, recommendation in outcomes}
         answers.append(MissingAnswer(
             criterion,

@@ -92,6 +92,18 @@ class Scorecard:
         answered += [weights[name] for name in leans]
         return math.fsum(products) / math.fsum(answered)
 
+    def outcome_of(self, name: str, lean: float) -> tuple[float, str]:
+        """`outcome_with` for one criterion: the commonest question, asked without building a mapping."""
+        weight = self.model.weights[name]
+        if name in self.products:
+            index = (self.total_product - self.products[name] + weight * lean) / self.answered_weight
+        else:
+            index = (self.total_product + weight * lean) / (self.answered_weight + weight)
+        threshold = self.model.threshold
+        if abs(abs(index) - threshold) < NEAR_BOUNDARY:
+            index = self.index_with({name: lean})
+        return index, decide(index, threshold)
+
     def outcome_with(self, leans: Mapping[str, float]) -> tuple[float, str]:
         """The index (estimated) and the recommendation (always exact) after the changes given."""
         weights, products = self.model.weights, self.products
