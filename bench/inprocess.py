@@ -1,0 +1,143 @@
+"""In-process benchmarks: one assessment against GoRules Zen (1), and batch growth in time and memory (5a)."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from bench import MODEL_FILE
+from bench.profiles import model_document, random_profiles, reference_profiles
+from bench.report import Result
+from bench.rounds import alternate, median, ratio
+from bench.zen_graph import disagreements, load_decision, load_engine
+
+
+def _per_item(work: Callable[[Any], object], items: list[Any]) -> Callable[[], float]:
+    def measure() -> float:
+        started = time.perf_counter()
+        for item in items:
+            work(item)
+        return (time.perf_counter() - started) / len(items)
+
+    return measure
+
+
+def decision_cost(app: Any, count: int, rounds: int, verify_count: int) -> list[Result]:
+    """Seconds per decision: our full pipeline, our core, and Zen on a graph generated from the model file."""
+    import service.scoring as scoring
+    from service.views.assessments import assess_document
+
+    loaded = app.extensions["models"].get(None)
+    model = loaded.model
+    decision = load_decision(MODEL_FILE)
+    document = model_document(MODEL_FILE)
+    checked = reference_profiles() + random_profiles(document, verify_count, seed=11)
+    wrong = disagreements(model, decision, checked)
+    if wrong:
+        raise RuntimeError(f"Zen and our core disagree on {len(wrong)} of {len(checked)} profiles, "
+                           f"so no timing would mean anything; first: {wrong[0]}")
+    print(f"  Zen agrees with our core on all {len(checked)} profiles (index and coverage to 1e-9, recommendation)")
+
+    profiles = random_profiles(document, count, seed=7)
+    engine = load_engine(MODEL_FILE)
+    requests = [{"key": "scorecard", "context": p} for p in profiles]
+    for answer, profile in zip(engine.evaluate_batch(requests), profiles, strict=True):
+        one, each = answer["data"]["result"], decision.evaluate(profile)["result"]
+        # evaluate_batch converts floats on another path: the last bits may differ
+        if one["recommendation"] != each["recommendation"] or abs(one["index"] - each["index"]) > 1e-9:
+            raise RuntimeError(f"Zen's evaluate_batch and evaluate disagree on {profile}: {one} {each}")
+
+    def zen_batch() -> float:
+        started = time.perf_counter()
+        engine.evaluate_batch(requests)
+        return (time.perf_counter() - started) / len(requests)
+
+    measures = {
+        "ours: full pipeline": _per_item(lambda p: orjson.dumps(assess_document(loaded, p, "en")), profiles),
+        "ours: assess()": _per_item(lambda p: scoring.assess(model, p), profiles),
+        "zen: evaluate()": _per_item(decision.evaluate, profiles),
+        "zen: evaluate_batch()": zen_batch,
+    }
+    scorecard = getattr(scoring, "Scorecard", None)
+    if scorecard is not None:  # the bare arithmetic: the same work Zen's graph does
+        measures["ours: Scorecard.of()"] = _per_item(lambda p: scorecard.of(model, p), profiles)
+    with app.test_request_context("/assess", method="POST"):
+        alternate(1, measures)  # warm-up
+        times = alternate(rounds, measures)
+    zen = times["zen: evaluate()"]
+    for name, values in times.items():
+        print(f"  {name:<23} median {median(values) * 1e6:9.1f} µs per decision")
+    full = ratio(zen, times["ours: full pipeline"])
+    core = ratio(zen, times["ours: assess()"])
+    details = {name: {"median_us": median(v) * 1e6, "rounds_us": [x * 1e6 for x in v]} for name, v in times.items()}
+    details |= {"profiles": count, "rounds": rounds, "verified_profiles": len(checked),
+                "response_bytes_median": median([len(orjson.dumps(assess_document(loaded, p, "en")))
+                                                 for p in profiles[:100]])}
+    results = [
+        Result("1", "in-process: Zen time ÷ ours per decision (validation + scoring + explanations + orjson)", full,
+               f"{full:.2f}x", ">= 10x", full >= 10, details),
+        Result("1b", "in-process: Zen time ÷ our core assess() (scoring + explanations, no validation/render)",
+               core, f"{core:.2f}x", "info", None),
+    ]
+    if scorecard is not None:
+        bare = ratio(zen, times["ours: Scorecard.of()"])
+        results.append(Result("1c", "in-process: Zen time ÷ our bare arithmetic (Scorecard.of: what Zen computes)",
+                              bare, f"{bare:.2f}x", "info", None))
+    batch = ratio(times["zen: evaluate_batch()"], times["ours: full pipeline"])
+    results.append(Result("1d", "in-process: Zen evaluate_batch() time ÷ ours (full pipeline): Zen's best case",
+                          batch, f"{batch:.2f}x", "info", None))
+    return results
+
+
+def batch_growth(app: Any, sizes: tuple[int, ...], rounds: int) -> list[Result]:
+    """Time and peak traced memory per item of POST /assess/batch, in-process (Flask test client)."""
+    profiles = random_profiles(model_document(MODEL_FILE), max(sizes), seed=5)
+    client = app.test_client()
+    bodies = {n: orjson.dumps({"profiles": profiles[:n]}) for n in sizes}
+    items = max(sizes)
+
+    def post(n: int) -> None:
+        response = client.post("/assess/batch", data=bodies[n], content_type="application/json")
+        if response.status_code != 200:
+            raise RuntimeError(f"POST /assess/batch with {n} profiles answered {response.status_code}: "
+                               f"{response.get_data()[:500]!r}")
+        response.close()
+
+    def measure(n: int) -> Callable[[], float]:
+        def run() -> float:
+            started = time.perf_counter()
+            for _ in range(items // n):  # the same number of items for every size
+                post(n)
+            return (time.perf_counter() - started) / items
+
+        return run
+
+    post(min(sizes))
+    times = alternate(rounds, {str(n): measure(n) for n in sizes})
+    peaks = {}
+    for n in sizes:
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            post(n)
+            peaks[n] = (tracemalloc.get_traced_memory()[1] - base) / n
+        finally:
+            tracemalloc.stop()
+    for n in sizes:
+        print(f"  batch of {n:>5}: {median(times[str(n)]) * 1e6:8.1f} µs and {peaks[n] / 1024:8.1f} KiB peak per item")
+    small, large = min(sizes), max(sizes)
+    time_growth = median(times[str(large)]) / median(times[str(small)])
+    memory_growth = peaks[large] / peaks[small]
+    details = {str(n): {"us_per_item": median(times[str(n)]) * 1e6, "peak_kib_per_item": peaks[n] / 1024,
+                        "rounds_us": [x * 1e6 for x in times[str(n)]]} for n in sizes}
+    return [
+        Result("5a", f"growth: time per item, batch of {large} ÷ batch of {small} (in-process)", time_growth,
+               f"{time_growth:.2f}", "<= 1.25 (flat)", time_growth <= 1.25, details),
+        Result("5b", f"growth: peak memory per item, batch of {large} ÷ batch of {small} (tracemalloc)",
+               memory_growth, f"{memory_growth:.2f}", "<= 1.25 (flat)", memory_growth <= 1.25),
+    ]
