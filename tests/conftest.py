@@ -26,6 +26,31 @@ MODEL_FILE = ROOT / "service" / "models" / "sales-strategy-v1.json"
 REFERENCE_PROFILES = json.loads((Path(__file__).parent / "data" / "reference-profiles.json").read_text())
 
 
+def model_document() -> dict[str, Any]:
+    """The shipped model file, parsed, to change for a test."""
+    return json.loads(MODEL_FILE.read_text())
+
+
+def model_folder(folder: Path, **documents: dict[str, Any]) -> Path:
+    """A folder for STRATEGY_MODEL_DIR: each document as NAME.json, beside the shipped seed article."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "seed").symlink_to(MODEL_FILE.parent / "seed")
+    for name, document in documents.items():
+        (folder / f"{name}.json").write_text(json.dumps(document))
+    return folder
+
+
+def refused_start(models: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run gunicorn on a folder of models that should stop it; the timeout bounds a master that never gives up."""
+    return subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service.wsgi:app", "--bind", "127.0.0.1:0",
+         "--workers", "2"],
+        cwd=ROOT, env={"PATH": "/usr/bin:/bin", "STRATEGY_MODEL_DIR": str(models),
+                       "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")},
+        capture_output=True, text=True, timeout=60,
+    )
+
+
 class SpecCheckingClient(FlaskClient):
     """A test client that fails the test on any response openapi.yaml does not describe."""
 

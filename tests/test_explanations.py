@@ -4,7 +4,6 @@ and champion/challenger comparison. Each is checked against brute force or by re
 from __future__ import annotations
 
 import dataclasses
-import json
 from itertools import combinations, product
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from hypothesis import given, settings
 
 from service import create_app
 from service.scoring import Model, assess, decide, render
-from tests.conftest import MODEL_FILE, REFERENCE_PROFILES, SpecCheckingClient
+from tests.conftest import REFERENCE_PROFILES, SpecCheckingClient, model_document, model_folder
 from tests.test_arithmetic_properties import MODEL, profiles
 
 ACTIONABLE = [c for c in MODEL.criteria if c.actionable]
@@ -135,18 +134,12 @@ def test_plans_read_as_sentences_in_both_languages() -> None:
 @pytest.fixture
 def two_models(tmp_path: Path) -> Path:
     """The shipped model and a challenger that weighs the team's skills and the CRM more."""
-    folder = tmp_path / "models"
-    folder.mkdir()
-    (folder / "seed").symlink_to(MODEL_FILE.parent / "seed")
-    champion = json.loads(MODEL_FILE.read_text())
-    (folder / "champion.json").write_text(json.dumps(champion))
-    challenger = json.loads(MODEL_FILE.read_text())
+    challenger = model_document()
     challenger["version"] = "1.1.0"
     for criterion in challenger["criteria"]:
         if criterion["name"] in ("team_relationship_skills", "crm_maturity"):
             criterion["weight"] = 6
-    (folder / "challenger.json").write_text(json.dumps(challenger))
-    return folder
+    return model_folder(tmp_path / "models", champion=model_document(), challenger=challenger)
 
 
 @pytest.fixture

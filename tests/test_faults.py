@@ -5,13 +5,11 @@ answering and loses nothing it should keep."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import random
 import signal
 import string
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -23,7 +21,16 @@ import pytest
 import requests
 
 from service import create_app
-from tests.conftest import MODEL_FILE, REFERENCE_PROFILES, ROOT, Server, start_gunicorn, stop_gunicorn
+from tests.conftest import (
+    MODEL_FILE,
+    REFERENCE_PROFILES,
+    Server,
+    model_document,
+    model_folder,
+    refused_start,
+    start_gunicorn,
+    stop_gunicorn,
+)
 from tests.spec_validation import check_response
 from tests.test_gunicorn import sample
 
@@ -203,10 +210,9 @@ def test_sigterm_lets_a_batch_in_flight_finish_then_the_master_exits(tmp_path: P
 
 
 def broken_quote(folder: Path) -> str:
-    document = json.loads(MODEL_FILE.read_text())
+    document = model_document()
     document["criteria"][2]["seed"]["quote"] = "Tego zdania nie ma w artykule"
-    (folder / "seed").symlink_to(MODEL_FILE.parent / "seed")
-    (folder / "broken.json").write_text(json.dumps(document))
+    model_folder(folder, broken=document)
     return "broken.json: /criteria/2/seed/quote: 'Tego zdania nie ma w artykule' is not found in the section"
 
 
@@ -221,14 +227,7 @@ def test_a_broken_model_file_stops_gunicorn_at_once_with_a_clear_message(tmp_pat
     models = tmp_path / "models"
     models.mkdir()
     message = breakage(models)
-    # the run's timeout is the bound: a master that kept booting workers would hit it and fail the test
-    result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service.wsgi:app", "--bind", "127.0.0.1:0",
-         "--workers", "2"],
-        cwd=ROOT, env={"PATH": "/usr/bin:/bin", "STRATEGY_MODEL_DIR": str(models),
-                       "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")},
-        capture_output=True, text=True, timeout=60,
-    )
+    result = refused_start(models, tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-2000:]
     assert message in output, output[-2000:]

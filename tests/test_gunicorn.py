@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -13,7 +12,16 @@ from pathlib import Path
 
 from service import create_app
 from service.metrics import METHODS
-from tests.conftest import MODEL_FILE, REFERENCE_PROFILES, ROOT, Server, start_gunicorn, stop_gunicorn
+from tests.conftest import (
+    REFERENCE_PROFILES,
+    ROOT,
+    Server,
+    model_document,
+    model_folder,
+    refused_start,
+    start_gunicorn,
+    stop_gunicorn,
+)
 
 
 def sample(metrics: str, name: str, **labels: str) -> float:
@@ -69,17 +77,9 @@ def test_latency_is_a_histogram_by_route_and_status(server: Server) -> None:
 
 
 def test_a_broken_model_file_stops_the_service_with_a_clear_message(tmp_path: Path) -> None:
-    document = json.loads(MODEL_FILE.read_text())
+    document = model_document()
     document["criteria"][3]["weight"] = 0
-    (tmp_path / "seed").symlink_to(MODEL_FILE.parent / "seed")
-    (tmp_path / "broken.json").write_text(json.dumps(document))
-    result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service.wsgi:app", "--bind", "127.0.0.1:0",
-         "--workers", "2"],
-        cwd=ROOT, env={"PATH": "/usr/bin:/bin", "STRATEGY_MODEL_DIR": str(tmp_path),
-                       "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")},
-        capture_output=True, text=True, timeout=60,
-    )
+    result = refused_start(model_folder(tmp_path / "models", broken=document), tmp_path)
     assert result.returncode != 0
     assert "broken.json: /criteria/3/weight: must be greater than 0" in result.stdout + result.stderr
 

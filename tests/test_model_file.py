@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from service.scoring import Model, ModelError, load_model, load_models
-from tests.conftest import MODEL_FILE
+from tests.conftest import model_document, model_folder
 
 # contract §2: name -> (options most transactional first with leans, required, actionable, start weight)
 CONTRACT = {
@@ -50,14 +49,9 @@ def test_every_text_and_source_is_there_in_both_languages(model: Model) -> None:
 
 
 def _broken(tmp_path: Path, change: Any) -> Path:
-    document = json.loads(MODEL_FILE.read_text())
+    document = model_document()
     change(document)
-    folder = tmp_path / "models"
-    folder.mkdir()
-    (folder / "seed").symlink_to(MODEL_FILE.parent / "seed")
-    path = folder / "broken.json"
-    path.write_text(json.dumps(document))
-    return path
+    return model_folder(tmp_path / "models", broken=document) / "broken.json"
 
 
 def _set(path: list[Any], value: Any) -> Any:

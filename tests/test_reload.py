@@ -10,16 +10,13 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import MODEL_FILE, REFERENCE_PROFILES, start_gunicorn, stop_gunicorn
+from tests.conftest import REFERENCE_PROFILES, model_document, model_folder, start_gunicorn, stop_gunicorn
 
 PROFILE = REFERENCE_PROFILES["b2b_it_consultancy"]["profile"]
 
 
 def test_hup_brings_in_a_new_model_version_without_dropping_a_request(tmp_path: Path) -> None:
-    folder = tmp_path / "models"
-    folder.mkdir()
-    (folder / "seed").symlink_to(MODEL_FILE.parent / "seed")
-    (folder / "v1.json").write_text(MODEL_FILE.read_text())
+    folder = model_folder(tmp_path / "models", v1=model_document())
     server = start_gunicorn(tmp_path, workers=2, env={"STRATEGY_MODEL_DIR": str(folder)})
     answers: list[tuple[int, str] | str] = []
     stop = threading.Event()
@@ -38,7 +35,7 @@ def test_hup_brings_in_a_new_model_version_without_dropping_a_request(tmp_path: 
         for sender in senders:
             sender.start()
         time.sleep(1)
-        newer = json.loads(MODEL_FILE.read_text())
+        newer = model_document()
         newer["version"] = "1.1.0"
         (folder / "v1.1.json").write_text(json.dumps(newer))
         server.process.send_signal(signal.SIGHUP)
