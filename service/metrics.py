@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections import Counter as Tally
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import prometheus_client.values
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE  # noqa: F401  (re-exported for the view)
@@ -75,40 +77,43 @@ class _ReservedMmapedDict(MmapedDict):
 prometheus_client.values.MmapedDict = _ReservedMmapedDict  # type: ignore[misc]
 
 
-def _record(update: Callable[[], None]) -> None:
+@contextmanager
+def _recording() -> Iterator[None]:
     """Metrics are never worth a failed request: a full or unwritable metrics folder is logged, not raised."""
     try:
-        update()
+        yield
     except OSError as error:
         log.warning("metrics not recorded: %s", error)
 
 
 def record_request(route: str | None, method: str, status: int, seconds: float) -> None:
     labels = (route or UNMATCHED_ROUTE, method if method in METHODS else "OTHER", str(status))
-
-    def update() -> None:
+    with _recording():
         REQUESTS.labels(*labels).inc()
         LATENCY.labels(*labels).observe(seconds)
 
-    _record(update)
-
 
 def record_assessments(recommendations: Iterable[str]) -> None:
-    _record(lambda: [ASSESSMENTS.labels(recommendation).inc() for recommendation in recommendations])
+    with _recording():
+        for recommendation, count in Tally(recommendations).items():
+            ASSESSMENTS.labels(recommendation).inc(count)
 
 
 def record_shadow_assessment(model: str, compared_with: str, agrees: bool | None) -> None:
-    label = "rejected" if agrees is None else str(agrees).lower()
-    _record(lambda: SHADOW_ASSESSMENTS.labels(model, compared_with, label).inc())
+    with _recording():
+        SHADOW_ASSESSMENTS.labels(model, compared_with, "rejected" if agrees is None else str(agrees).lower()).inc()
 
 
 def record_validation_failures(fields: Iterable[str], known: frozenset[str]) -> None:
-    _record(lambda: [VALIDATION_FAILURES.labels(f if f in known else UNKNOWN_FIELD).inc() for f in fields])
+    with _recording():
+        for field in fields:
+            VALIDATION_FAILURES.labels(field if field in known else UNKNOWN_FIELD).inc()
 
 
 def record_models(models: Iterable[tuple[str, str, bool]]) -> None:
-    _record(lambda: [MODEL_INFO.labels(model, version, str(default).lower()).set(1)
-                     for model, version, default in models])
+    with _recording():
+        for model, version, default in models:
+            MODEL_INFO.labels(model, version, str(default).lower()).set(1)
 
 
 def archive_dead_worker(pid: int, folder: str | None = None) -> None:
