@@ -81,7 +81,7 @@ def test_responses_carry_headers_fit_for_a_json_api(client: FlaskClient) -> None
         assert response.headers["X-Frame-Options"] == "DENY"
 
 
-def test_a_500_names_the_request_id_and_shows_no_internals(app: Flask) -> None:
+def test_a_500_names_the_request_id_and_shows_no_internals(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
     @app.get("/boom")
     def boom() -> None:
         raise RuntimeError("internal detail: /srv/secret/path")
@@ -92,6 +92,9 @@ def test_a_500_names_the_request_id_and_shows_no_internals(app: Flask) -> None:
     problem = response.get_json()
     assert problem["request_id"] == "req-500" and "req-500" in problem["detail"]
     assert "internal detail" not in response.get_data(as_text=True) and "Traceback" not in problem["detail"]
+    logged = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [r.fields["request_id"] for r in logged] == ["req-500"]  # type: ignore[attr-defined]
+    assert logged[0].exc_info is not None and "internal detail" in str(logged[0].exc_info[1])  # logged, not shown
 
 
 def test_logs_are_json_lines_with_decisions_and_no_secret(tmp_path: Path) -> None:
