@@ -4,6 +4,7 @@ and champion/challenger comparison. Each is checked against brute force or by re
 from __future__ import annotations
 
 import dataclasses
+import json
 from itertools import combinations, product
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,13 @@ def test_a_request_can_name_its_model_and_compare_with_another(champion_app: Fla
 def test_without_a_configured_default_the_newest_version_answers(two_models: Path) -> None:
     app = create_app({"TESTING": True, "MODEL_DIR": str(two_models)})
     assert app.extensions["models"].default == "sales-strategy@1.1.0"
+
+
+def test_text_looked_up_once_is_never_shared_with_a_caller() -> None:
+    assessment = assess(MODEL, REFERENCE_PROFILES["b2b_it_consultancy"]["profile"])
+    first = render(assessment, "en")
+    first["playbook"]["kpis"].append("changed")
+    first["playbook"]["risks"][0]["risk"] = "changed"
+    first["rationale"]["factors"][0]["source"]["quote"] = "changed"
+    again = render(assessment, "en")
+    assert "changed" not in json.dumps(again)

@@ -79,12 +79,7 @@ class MissingAnswer:
 def _alternatives(card: Scorecard, criterion: Criterion) -> list[tuple[Value, float]]:
     """The values a criterion could take instead of its current one, with their leans."""
     before = card.values.get(criterion.name)
-    if criterion.number is not None:
-        scale = criterion.number
-        values: list[Value] = [scale.minimum, scale.centre, scale.maximum]
-    else:
-        values = [option.value for option in criterion.options]
-    return [(value, criterion.lean(value)) for value in values if value != before]
+    return [choice for choice in criterion.choices if choice[0] != before]
 
 
 def counterfactuals(card: Scorecard) -> tuple[Counterfactual, ...]:

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from service.scoring.analysis import Change, Margin, Plan
-from service.scoring.arithmetic import CONFIDENCE_FORMULA
+from service.scoring.arithmetic import CONFIDENCE_FORMULA, Value
 from service.scoring.assessment import Assessment, Factor
-from service.scoring.model import STRATEGIES, Citation, Model, SeedReference
+from service.scoring.model import STRATEGIES, Citation, Criterion, Model, SeedReference
 
 SUMMARY_FACTORS = 3
 
@@ -23,7 +23,7 @@ def render(assessment: Assessment, language: str) -> dict[str, Any]:
         "coverage": assessment.coverage,
         "rationale": {
             "summary": summary(assessment, language),
-            "factors": [_factor(factor, language) for factor in assessment.factors],
+            "factors": [_factor(model, factor, language) for factor in assessment.factors],
         },
         "counterfactuals": [
             {
@@ -91,13 +91,16 @@ def _summary_of_factors(assessment: Assessment, language: str) -> str:
 
 
 def playbook(model: Model, strategy: str, language: str) -> dict[str, Any]:
-    book = model.playbooks[strategy]
-    return {
-        "kpis": _texts(book.kpis, language),
-        "tools": _texts(book.tools, language),
-        "steps": _texts(book.steps, language),
-        "risks": [{"risk": r.risk[language], "mitigation": r.mitigation[language]} for r in book.risks],
-    }
+    """The playbook's text, looked up once per language; every call gets lists of its own."""
+    key = ("playbook", strategy, language)
+    if key not in model.rendered:
+        book = model.playbooks[strategy]
+        model.rendered[key] = (_texts(book.kpis, language), _texts(book.tools, language),
+                               _texts(book.steps, language),
+                               tuple((r.risk[language], r.mitigation[language]) for r in book.risks))
+    kpis, tools, steps, risks = model.rendered[key]
+    return {"kpis": list(kpis), "tools": list(tools), "steps": list(steps),
+            "risks": [{"risk": risk, "mitigation": mitigation} for risk, mitigation in risks]}
 
 
 def describe(model: Model, language: str) -> dict[str, Any]:
@@ -187,9 +190,8 @@ def _margin_sentence(assessment: Assessment, language: str) -> str:
         runner_up=model.strategies[margin.runner_up].label[language], points=points)
 
 
-def _factor(factor: Factor, language: str) -> dict[str, Any]:
+def _factor(model: Model, factor: Factor, language: str) -> dict[str, Any]:
     criterion = factor.criterion
-    reason, seed = criterion.reason(factor.value)
     return {
         "criterion": criterion.name,
         "label": criterion.label[language],
@@ -199,9 +201,21 @@ def _factor(factor: Factor, language: str) -> dict[str, Any]:
         "lean": factor.lean,
         "contribution": factor.contribution,
         "favours": factor.favours,
-        "reason": reason[language],
-        "source": _source(seed),
+        **_reason(model, criterion, factor.value, language),
     }
+
+
+def _reason(model: Model, criterion: Criterion, value: Value, language: str) -> dict[str, Any]:
+    """The reason and its source, looked up once per option and language."""
+    key = ("reason", criterion.name, value, language)
+    found = model.rendered.get(key) if criterion.number is None else None
+    if found is None:
+        reason, seed = criterion.reason(value)
+        found = (reason[language], seed.section, seed.quote)
+        if criterion.number is None:
+            model.rendered[key] = found
+    text, section, quote = found
+    return {"reason": text, "source": {"section": section, "quote": quote}}
 
 
 def _factor_list(model: Model, factors: list[Factor], language: str) -> str:
@@ -220,5 +234,5 @@ def _join(model: Model, phrases: list[str], language: str) -> str:
         language] + phrases[-1]
 
 
-def _texts(items: Iterable[Citation], language: str) -> list[str]:
-    return [item.text[language] for item in items]
+def _texts(items: Iterable[Citation], language: str) -> tuple[str, ...]:
+    return tuple(item.text[language] for item in items)

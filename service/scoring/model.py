@@ -84,9 +84,17 @@ class Criterion:
     options: tuple[Option, ...] = ()
     number: NumberScale | None = None
     reasons: Mapping[str, Citation] = field(default_factory=dict)
+    # every option with its lean; for a number, its minimum, centre and maximum
+    choices: tuple[tuple[str | float, float], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_value", {option.value: option for option in self.options})
+        if self.number is None:
+            choices = tuple((option.value, option.lean) for option in self.options)
+        else:
+            ends = (self.number.minimum, self.number.centre, self.number.maximum)
+            choices = tuple((value, self.number.lean(value)) for value in ends)
+        object.__setattr__(self, "choices", choices)
 
     def lean(self, value: str | float) -> float:
         if self.number is not None:
@@ -150,6 +158,8 @@ class Model:
     messages: Mapping[str, Text]
     weights: Mapping[str, float] = field(init=False, repr=False, compare=False)
     total_weight: float = field(init=False, repr=False, compare=False)
+    # text derived from the model once per language (see explanation.py), never numbers
+    rendered: dict[tuple[Any, ...], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {criterion.name: criterion for criterion in self.criteria})
