@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -13,7 +14,7 @@ from flask.json.provider import JSONProvider
 
 from service import metrics
 from service.auth import PUBLIC_BLUEPRINTS, configured_keys, require_credentials
-from service.config import DEFAULTS
+from service.config import DEFAULTS, SECRET_SETTINGS
 from service.errors import register_error_handlers
 from service.logs import configure_logging
 from service.registry import ModelRegistry
@@ -41,6 +42,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("STRATEGY")
+    # secrets are taken as written: parsing them as JSON would turn a key "1e5" into 100000.0
+    app.config.update({name: os.environ[f"STRATEGY_{name}"] for name in SECRET_SETTINGS
+                       if f"STRATEGY_{name}" in os.environ})
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]

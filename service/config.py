@@ -22,3 +22,4 @@ DEFAULTS: dict[str, Any] = {
     # whether the decision log carries the whole profile (off: only its external_id)
     "LOG_PROFILES": False,
 }
+SECRET_SETTINGS = ("API_KEYS", "METRICS_TOKEN")

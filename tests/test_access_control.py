@@ -133,3 +133,14 @@ def test_the_decision_log_carries_the_profile_only_when_configured(tmp_path: Pat
         stop_gunicorn(server)
     decisions = [json.loads(line) for line in server.log.read_text().splitlines() if '"assessment"' in line]
     assert decisions[0]["profile"] == PROFILE
+
+
+def test_keys_from_the_environment_are_taken_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRATEGY_API_KEYS", "1e5")  # JSON would read this as the number 100000.0
+    monkeypatch.setenv("STRATEGY_METRICS_TOKEN", "true")
+    app = create_app({"TESTING": True})
+    app.test_client_class = SpecCheckingClient
+    client = app.test_client()
+    assert client.post("/assess", json=PROFILE, headers={"Authorization": "Bearer 1e5"}).status_code == 200
+    assert client.post("/assess", json=PROFILE, headers={"Authorization": "Bearer 100000.0"}).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer true"}).status_code == 200
