@@ -173,9 +173,6 @@ class Model:
     def criterion(self, name: str) -> Criterion:
         return self._by_name[name]  # type: ignore[attr-defined]
 
-    def has_criterion(self, name: str) -> bool:
-        return name in self._by_name  # type: ignore[attr-defined]
-
 
 def load_model(path: str | Path) -> Model:
     """Read and validate one model file; raise ModelError naming the file and the problem."""
