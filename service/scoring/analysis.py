@@ -5,10 +5,9 @@ Everything here is computed from the scorecard's arithmetic, never by re-scoring
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
-from itertools import combinations, product
+from itertools import combinations, pairwise, product
 
 from service.scoring.arithmetic import NEAR_BOUNDARY, Scorecard, Value, decide
 from service.scoring.model import STRATEGIES, Criterion
@@ -212,11 +211,11 @@ def weight_sensitivity(card: Scorecard) -> tuple[WeightRange, ...]:
                             for weight in [(boundary * others_weight - others) / (lean - boundary)] if weight > 0})
         edges = [0.0, *crossings, math.inf]
         answers = [decide((others + middle * lean) / (others_weight + middle), threshold)
-                   for low, high in itertools.pairwise(edges)
+                   for low, high in pairwise(edges)
                    for middle in [(low + high) / 2 if high < math.inf else 2 * low + 1]]
         current, weight = card.recommendation, criterion.weight
         tolerance = 1e-9 * weight
-        around = [i for i, (low, high) in enumerate(itertools.pairwise(edges))
+        around = [i for i, (low, high) in enumerate(pairwise(edges))
                   if low - tolerance <= weight <= high + tolerance and answers[i] == current]
         if not around:  # the current weight sits exactly on a crossing: any move changes the answer
             left = max(i for i, edge in enumerate(edges[1:]) if edge <= weight + tolerance)
