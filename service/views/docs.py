@@ -23,7 +23,6 @@ ASSET_MAX_AGE = 24 * 3600  # the files change only with the package version
 
 def _locked_down(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
