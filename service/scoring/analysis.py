@@ -6,8 +6,8 @@ Everything here is computed from the scorecard's arithmetic, never by re-scoring
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from itertools import combinations, pairwise, product
+from typing import NamedTuple
 
 from service.scoring.arithmetic import NEAR_BOUNDARY, Scorecard, Value, decide
 from service.scoring.model import STRATEGIES, Criterion
@@ -15,22 +15,19 @@ from service.scoring.model import STRATEGIES, Criterion
 NUMBER_GRID = 0.01
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     criterion: Criterion
     before: Value | None
     after: Value
 
 
-@dataclass(frozen=True)
-class Counterfactual:
+class Counterfactual(NamedTuple):
     change: Change
     index: float
     recommendation: str
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """The fewest changes to actionable criteria that reach `target`; no changes and no index when none can."""
 
     target: str
@@ -42,15 +39,13 @@ class Plan:
         return self.index is not None
 
 
-@dataclass(frozen=True)
-class Margin:
+class Margin(NamedTuple):
     runner_up: str
     distance: float
     close_call: bool
 
 
-@dataclass(frozen=True)
-class WeightRange:
+class WeightRange(NamedTuple):
     """The weights of one criterion between which the recommendation holds (None: no limit that way)."""
 
     criterion: Criterion
@@ -67,8 +62,7 @@ class WeightRange:
         return min(room) / weight if room else math.inf
 
 
-@dataclass(frozen=True)
-class MissingAnswer:
+class MissingAnswer(NamedTuple):
     criterion: Criterion
     outcomes: tuple[str, ...]
     largest_shift: float
@@ -83,23 +77,24 @@ def _alternatives(card: Scorecard, criterion: Criterion) -> list[tuple[Value, fl
 
 def counterfactuals(card: Scorecard) -> tuple[Counterfactual, ...]:
     """Per criterion and per other outcome, the single change that reaches it moving the index least; least first."""
-    found: list[Counterfactual] = []
+    found: list[tuple[float, Counterfactual]] = []
+    current, now = card.recommendation, card.index
     for criterion in card.model.criteria:
         name = criterion.name
         candidates = (_number_candidates(card, criterion) if criterion.number is not None
                       else _alternatives(card, criterion))
         nearest: dict[str, tuple[float, Value, float]] = {}
-        for after, lean in candidates:
-            index, reached = card.outcome_of(name, lean)
-            if reached == card.recommendation:
-                continue
-            best = nearest.get(reached)
-            if best is None or abs(index - card.index) < abs(best[0] - card.index):
-                nearest[reached] = (index, after, lean)
+        for after, lean, index, reached in card.outcomes_of(name, candidates):
+            if reached != current:
+                move = abs(index - now)
+                if reached not in nearest or move < nearest[reached][0]:
+                    nearest[reached] = (move, after, lean)
         before = card.values.get(name)
-        found.extend(Counterfactual(Change(criterion, before, after), card.index_with({name: lean}), reached)
-                     for reached, (_, after, lean) in nearest.items())
-    return tuple(sorted(found, key=lambda counterfactual: abs(counterfactual.index - card.index)))
+        for reached, (_, after, lean) in nearest.items():
+            exact = card.index_with({name: lean})
+            found.append((abs(exact - now), Counterfactual(Change(criterion, before, after), exact, reached)))
+    found.sort(key=lambda pair: pair[0])
+    return tuple(counterfactual for _, counterfactual in found)
 
 
 def _number_candidates(card: Scorecard, criterion: Criterion) -> list[tuple[Value, float]]:
@@ -149,25 +144,36 @@ def plans(card: Scorecard) -> tuple[Plan, ...]:
     index rises with every lean, so a subset whose extreme values cannot meet a target's band
     is skipped without trying its combinations.
     """
-    threshold = card.model.threshold
+    threshold, now = card.model.threshold, card.index
     actionable = [c for c in card.model.criteria if c.actionable]
     alternatives = {c.name: _alternatives(card, c) for c in actionable}
-    extremes = {name: (min(lean for _, lean in options), max(lean for _, lean in options))
-                for name, options in alternatives.items()}
+    # what setting a criterion to its lowest and to its highest other lean adds to the sums
+    shifts = {}
+    for criterion in actionable:
+        leans = [lean for _, lean in alternatives[criterion.name]]
+        weight, before = criterion.weight, card.products.get(criterion.name)
+        shifts[criterion.name] = (weight * min(leans) - (before or 0.0), weight * max(leans) - (before or 0.0),
+                                  weight if before is None else 0.0)
     targets = [s for s in STRATEGIES if s != card.recommendation]
     found: dict[str, Plan] = {}
     for size in range(1, len(actionable) + 1):
         best: dict[str, tuple[float, tuple[Criterion, ...], tuple[tuple[Value, float], ...]]] = {}
         for subset in combinations(actionable, size):
-            lowest, _ = card.outcome_with({c.name: extremes[c.name][0] for c in subset})
-            highest, _ = card.outcome_with({c.name: extremes[c.name][1] for c in subset})
-            if not any(t not in found and _may_reach(t, lowest, highest, threshold) for t in targets):
+            low, high, added = card.total_product, card.total_product, card.answered_weight
+            for criterion in subset:
+                to_low, to_high, weight = shifts[criterion.name]
+                low, high, added = low + to_low, high + to_high, added + weight
+            if not any(t not in found and _may_reach(t, low / added, high / added, threshold) for t in targets):
                 continue
             for choice in product(*(alternatives[c.name] for c in subset)):
-                index, reached = card.outcome_with({c.name: lean for c, (_, lean) in zip(subset, choice, strict=True)})
-                move = abs(index - card.index)
-                if reached in targets and reached not in found and (reached not in best or move < best[reached][0]):
-                    best[reached] = (move, subset, choice)
+                index = _estimate(card, subset, [lean for _, lean in choice])
+                if abs(abs(index) - threshold) < NEAR_BOUNDARY:
+                    index = card.index_with({c.name: lean for c, (_, lean) in zip(subset, choice, strict=True)})
+                reached = decide(index, threshold)
+                if reached in targets and reached not in found:
+                    move = abs(index - now)
+                    if reached not in best or move < best[reached][0]:
+                        best[reached] = (move, subset, choice)
         for target, (_, subset, choice) in best.items():
             changes = tuple(Change(c, card.values.get(c.name), after) for c, (after, _) in zip(subset, choice,
                                                                                               strict=True))
@@ -176,6 +182,19 @@ def plans(card: Scorecard) -> tuple[Plan, ...]:
         if len(found) == len(targets):
             break
     return tuple(found.get(target, Plan(target, (), None)) for target in targets)
+
+
+def _estimate(card: Scorecard, subset: tuple[Criterion, ...], leans: list[float]) -> float:
+    """The index after setting each criterion of `subset` to its lean: float arithmetic, no exact sums."""
+    products, total, answered = card.products, card.total_product, card.answered_weight
+    for criterion, lean in zip(subset, leans, strict=True):
+        weight = criterion.weight
+        if criterion.name in products:
+            total -= products[criterion.name]
+            answered -= weight
+        total += weight * lean
+        answered += weight
+    return total / answered
 
 
 def margin(card: Scorecard) -> Margin:
@@ -201,27 +220,33 @@ def weight_sensitivity(card: Scorecard) -> tuple[WeightRange, ...]:
     Those crossings cut (0, ∞) into intervals of one answer each; the range is the run of
     intervals around the current weight that give the current answer. Most sensitive first.
     """
-    model, threshold = card.model, card.model.threshold
+    model, threshold, current = card.model, card.model.threshold, card.recommendation
     ranges = []
     for name, lean in card.leans.items():
         criterion = model.criterion(name)
+        weight = criterion.weight
         others = card.total_product - card.products[name]
-        others_weight = card.answered_weight - criterion.weight
-        crossings = sorted({weight for boundary in (threshold, -threshold) if lean != boundary
-                            for weight in [(boundary * others_weight - others) / (lean - boundary)] if weight > 0})
+        others_weight = card.answered_weight - weight
+        crossings = []
+        for boundary in (threshold, -threshold):
+            if lean != boundary:
+                crossing = (boundary * others_weight - others) / (lean - boundary)
+                if crossing > 0 and crossing not in crossings:
+                    crossings.append(crossing)
+        crossings.sort()
         edges = [0.0, *crossings, math.inf]
-        answers = [decide((others + middle * lean) / (others_weight + middle), threshold)
-                   for low, high in pairwise(edges)
-                   for middle in [(low + high) / 2 if high < math.inf else 2 * low + 1]]
-        current, weight = card.recommendation, criterion.weight
+        # the answer within each interval, taken at its middle (past the last crossing: any weight beyond it)
+        middles = [(low + high) / 2 for low, high in pairwise(edges[:-1])]
+        middles.append(2 * edges[-2] + 1)
+        answers = [decide((others + middle * lean) / (others_weight + middle), threshold) for middle in middles]
         tolerance = 1e-9 * weight
-        around = [i for i, (low, high) in enumerate(pairwise(edges))
-                  if low - tolerance <= weight <= high + tolerance and answers[i] == current]
+        around = [i for i, answer in enumerate(answers)
+                  if answer == current and edges[i] - tolerance <= weight <= edges[i + 1] + tolerance]
         if not around:  # the current weight sits exactly on a crossing: any move changes the answer
             left = max(i for i, edge in enumerate(edges[1:]) if edge <= weight + tolerance)
             ranges.append(WeightRange(criterion, weight, weight, answers[left], answers[left + 1]))
             continue
-        first, last = min(around), max(around)
+        first, last = around[0], around[-1]
         while first > 0 and answers[first - 1] == current:
             first -= 1
         while last < len(answers) - 1 and answers[last + 1] == current:
@@ -243,12 +268,12 @@ def missing_information(card: Scorecard) -> tuple[MissingAnswer, ...]:
     for criterion in card.model.criteria:
         if criterion.name in card.values:
             continue
-        outcomes = [card.outcome_of(criterion.name, lean) for _, lean in _alternatives(card, criterion)]
-        reached = {recommendation for _, recommendation in outcomes}
+        outcomes = card.outcomes_of(criterion.name, criterion.choices)
+        reached = {recommendation for *_, recommendation in outcomes}
         answers.append(MissingAnswer(
             criterion,
             tuple(s for s in STRATEGIES if s in reached),
-            max(abs(index - card.index) for index, _ in outcomes),
+            max(abs(index - card.index) for _, _, index, _ in outcomes),
             reached != {card.recommendation},
         ))
     return tuple(sorted(answers, key=lambda answer: (not answer.can_change, -answer.largest_shift)))

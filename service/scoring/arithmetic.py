@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 from service.scoring.model import Model
 
 Value = str | float
 Profile = Mapping[str, Value]
+V = TypeVar("V")
 
 CONFIDENCE_FORMULA = (
     "confidence = coverage × (0.5 + 0.5 × decisiveness), where decisiveness is how far the index lies "
@@ -42,33 +43,34 @@ def confidence(index: float, threshold: float, coverage: float) -> float:
 NEAR_BOUNDARY = 1e-9
 
 
-@dataclass(frozen=True)
 class Scorecard:
     """The criteria a profile answers, with their weights and leans, and the index they make.
 
     Sums use math.fsum, which is exactly rounded whatever the order, so an index computed for a
     changed profile by `index_with` is bit for bit the index that profile gets when sent.
-    `outcome_with` estimates with plain float arithmetic, fast enough to try hundreds of
+    `outcomes_of` estimates with plain float arithmetic, fast enough to try hundreds of
     changes, and falls back to the exact sums when the estimate lies near a boundary.
     """
+
+    __slots__ = ("answered_weight", "index", "leans", "model", "products", "recommendation", "total_product", "values")
 
     model: Model
     values: Mapping[str, Value]
     leans: Mapping[str, float]
-    products: Mapping[str, float] = field(init=False)
-    total_product: float = field(init=False)
-    answered_weight: float = field(init=False)
-    index: float = field(init=False)
-    recommendation: str = field(init=False)
+    products: Mapping[str, float]
+    total_product: float
+    answered_weight: float
+    index: float
+    recommendation: str
 
-    def __post_init__(self) -> None:
-        weights = self.model.weights
-        products = {name: weights[name] * lean for name, lean in self.leans.items()}
-        object.__setattr__(self, "products", products)
-        object.__setattr__(self, "total_product", math.fsum(products.values()))
-        object.__setattr__(self, "answered_weight", math.fsum(weights[name] for name in self.leans))
-        object.__setattr__(self, "index", self.total_product / self.answered_weight)
-        object.__setattr__(self, "recommendation", decide(self.index, self.model.threshold))
+    def __init__(self, model: Model, values: Mapping[str, Value], leans: Mapping[str, float]) -> None:
+        weights = model.weights
+        self.model, self.values, self.leans = model, values, leans
+        self.products = {name: weights[name] * lean for name, lean in leans.items()}
+        self.total_product = math.fsum(self.products.values())
+        self.answered_weight = math.fsum(weights[name] for name in leans)
+        self.index = self.total_product / self.answered_weight
+        self.recommendation = decide(self.index, model.threshold)
 
     @classmethod
     def of(cls, model: Model, profile: Profile) -> Scorecard:
@@ -84,38 +86,40 @@ class Scorecard:
         return self.answered_weight / self.model.total_weight
 
     def index_with(self, leans: Mapping[str, float]) -> float:
-        """The exact index after setting (or answering) the criteria named to the leans given."""
-        weights = self.model.weights
-        products = [p for name, p in self.products.items() if name not in leans]
-        products += [weights[name] * lean for name, lean in leans.items()]
-        answered = [weights[name] for name in self.leans if name not in leans]
-        answered += [weights[name] for name in leans]
-        return math.fsum(products) / math.fsum(answered)
+        """The exact index after setting (or answering) the criteria named to the leans given.
 
-    def outcome_of(self, name: str, lean: float) -> tuple[float, str]:
-        """`outcome_with` for one criterion: the commonest question, asked without building a mapping."""
-        weight = self.model.weights[name]
-        if name in self.products:
-            index = (self.total_product - self.products[name] + weight * lean) / self.answered_weight
-        else:
-            index = (self.total_product + weight * lean) / (self.answered_weight + weight)
-        threshold = self.model.threshold
-        if abs(abs(index) - threshold) < NEAR_BOUNDARY:
-            index = self.index_with({name: lean})
-        return index, decide(index, threshold)
-
-    def outcome_with(self, leans: Mapping[str, float]) -> tuple[float, str]:
-        """The index (estimated) and the recommendation (always exact) after the changes given."""
+        fsum is correctly rounded, so cancelling a replaced product by adding its negation gives
+        bit for bit the sum of the changed profile's products, without rebuilding that list.
+        """
         weights, products = self.model.weights, self.products
-        product_sum, weight_sum = self.total_product, self.answered_weight
+        changed = [*products.values()]
+        added = []
         for name, lean in leans.items():
-            weight = weights[name]
             if name in products:
-                product_sum -= products[name]
-                weight_sum -= weight
-            product_sum += weight * lean
-            weight_sum += weight
-        index, threshold = product_sum / weight_sum, self.model.threshold
-        if abs(abs(index) - threshold) < NEAR_BOUNDARY:
-            index = self.index_with(leans)
-        return index, decide(index, threshold)
+                changed.append(-products[name])
+            else:
+                added.append(weights[name])
+            changed.append(weights[name] * lean)
+        if not added:
+            return math.fsum(changed) / self.answered_weight
+        return math.fsum(changed) / math.fsum([*(weights[name] for name in self.leans), *added])
+
+    def outcomes_of(self, name: str, candidates: Iterable[tuple[V, float]]) -> list[tuple[V, float, float, str]]:
+        """(value, lean, index, recommendation) for each candidate value of one criterion, changed alone.
+
+        The index is estimated, the recommendation always exact (decided again with the exact sums
+        near a boundary).
+        """
+        weight, threshold = self.model.weights[name], self.model.threshold
+        current = self.products.get(name)
+        if current is None:
+            base, total = self.total_product, self.answered_weight + weight
+        else:
+            base, total = self.total_product - current, self.answered_weight
+        outcomes = []
+        for value, lean in candidates:
+            index = (base + weight * lean) / total
+            if abs(abs(index) - threshold) < NEAR_BOUNDARY:
+                index = self.index_with({name: lean})
+            outcomes.append((value, lean, index, decide(index, threshold)))
+        return outcomes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from service.scoring import analysis
 from service.scoring.analysis import Counterfactual, Margin, MissingAnswer, Plan, WeightRange
@@ -10,8 +11,7 @@ from service.scoring.arithmetic import Profile, Scorecard, Value, confidence
 from service.scoring.model import Criterion, Model
 
 
-@dataclass(frozen=True)
-class Factor:
+class Factor(NamedTuple):
     criterion: Criterion
     value: Value
     lean: float
