@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marshmallow import Schema
-
 from service.errors import Problem
-from service.schemas import profile_schema
+from service.schemas import ProfileSchema, profile_schema
 from service.scoring import Model, ModelError, load_models
 
 
 @dataclass(frozen=True)
 class LoadedModel:
     model: Model
-    profile_schema: Schema
+    profile_schema: ProfileSchema  # made once per model: its plain checks are derived when it is made
     fields: frozenset[str]
 
 
