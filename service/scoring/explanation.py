@@ -1,30 +1,76 @@
-"""An assessment put into words, in one language, as a JSON-ready mapping (contract §5)."""
+"""An assessment put into words, in one language, as a JSON-ready mapping (contract §5).
+
+Every text that does not depend on the profile (labels, reasons, change phrases, the sentences of plans that
+cannot be reached, playbooks) is made once per model and language, as a `Wording` kept in `model.rendered`;
+a render only adds the numbers and the sentences that name the profile's own answers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from service.scoring.analysis import Change, Margin, Plan
 from service.scoring.arithmetic import CONFIDENCE_FORMULA, Value
-from service.scoring.assessment import Assessment, Factor
+from service.scoring.assessment import Assessment
 from service.scoring.model import STRATEGIES, Citation, Criterion, Model, SeedReference
 
 SUMMARY_FACTORS = 3
 
+PlaybookText = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]]
+
+
+class Answer(NamedTuple):
+    """The text of one answer to one criterion: its factor entry but for contribution and favours, and its phrase."""
+
+    head: dict[str, Any]  # criterion, label, value, value_label, weight, lean: copied, never handed out
+    phrase: str  # how the summary names it
+    reason: str
+    section: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A model's text in one language: what every render of that model in that language shares."""
+
+    language: str
+    messages: Mapping[str, str]
+    strategies: Mapping[str, str]
+    # criterion -> option -> its answer (a criterion scored by a number has none: its text follows the number)
+    answers: Mapping[str, Mapping[str, Answer]]
+    # criterion -> (label, question)
+    questions: Mapping[str, tuple[str, str]]
+    # (criterion, before, after) -> the phrase, for every change between options (before None: unanswered)
+    changes: Mapping[tuple[str, str | None, str], str]
+    # target -> the sentence of a plan that cannot reach it
+    unreachable: Mapping[str, str]
+    playbooks: Mapping[str, PlaybookText]
+
+
+def wording(model: Model, language: str) -> Wording:
+    """The model's text in one language, made on first use."""
+    key = ("wording", language)
+    found = model.rendered.get(key)
+    if found is None:
+        found = model.rendered[key] = _wording(model, language)
+    return found
+
 
 def render(assessment: Assessment, language: str) -> dict[str, Any]:
+    """The assessment in one language, as the API returns it; every list and dict in it is its own."""
     model = assessment.model
+    words = wording(model, language)
+    recommendation, margin = assessment.recommendation, assessment.margin
+    margin_sentence = _margin_sentence(words, recommendation, margin)
     return {
-        "recommendation": assessment.recommendation,
+        "recommendation": recommendation,
         "scores": {"relational": assessment.relational_score, "transactional": assessment.transactional_score},
         "index": assessment.index,
         "confidence": assessment.confidence,
         "coverage": assessment.coverage,
-        "rationale": {
-            "summary": summary(assessment, language),
-            "factors": [_factor(model, factor, language) for factor in assessment.factors],
-        },
+        "rationale": _rationale(words, assessment, margin_sentence),
         "counterfactuals": [
             {
                 "criterion": counterfactual.change.criterion.name,
@@ -36,8 +82,14 @@ def render(assessment: Assessment, language: str) -> dict[str, Any]:
             }
             for counterfactual in assessment.counterfactuals
         ],
-        "plans": [_plan(model, plan, language) for plan in assessment.plans],
-        "margin": _margin(assessment, language),
+        "plans": [_plan(words, plan) for plan in assessment.plans],
+        "margin": {
+            "runner_up": margin.runner_up,
+            "distance": margin.distance,
+            "points": 50 * margin.distance,
+            "close_call": margin.close_call,
+            "summary": margin_sentence,
+        },
         "sensitivity": [
             {
                 "criterion": weight_range.criterion.name,
@@ -52,55 +104,22 @@ def render(assessment: Assessment, language: str) -> dict[str, Any]:
         "missing_information": [
             {
                 "criterion": answer.criterion.name,
-                "label": answer.criterion.label[language],
-                "question": answer.criterion.question[language],
+                "label": words.questions[answer.criterion.name][0],
+                "question": words.questions[answer.criterion.name][1],
                 "outcomes": list(answer.outcomes),
                 "can_change": answer.can_change,
                 "largest_shift": answer.largest_shift,
             }
             for answer in assessment.missing_information
         ],
-        "playbook": playbook(model, assessment.recommendation, language),
+        "playbook": _playbook(words.playbooks[recommendation]),
         "model": {"id": model.id, "version": model.version},
     }
 
 
-def summary(assessment: Assessment, language: str) -> str:
-    """What the recommendation rests on, and a warning when the call is close."""
-    text = _summary_of_factors(assessment, language)
-    if assessment.margin.close_call:
-        text += " " + _margin_sentence(assessment, language)
-    return text
-
-
-def _summary_of_factors(assessment: Assessment, language: str) -> str:
-    messages = assessment.model.messages
-    recommendation = assessment.recommendation
-    if recommendation != "hybrid":
-        pushing = [f for f in assessment.factors if f.favours == recommendation]
-        return messages[f"summary_{recommendation}"][language].format(
-            factors=_factor_list(assessment.model, pushing[:SUMMARY_FACTORS], language))
-    relational = [f for f in assessment.factors if f.favours == "relational"]
-    transactional = [f for f in assessment.factors if f.favours == "transactional"]
-    if not relational or not transactional:
-        return messages["summary_hybrid_neutral"][language]
-    return messages["summary_hybrid"][language].format(
-        relational_factors=_factor_list(assessment.model, relational[:SUMMARY_FACTORS], language),
-        transactional_factors=_factor_list(assessment.model, transactional[:SUMMARY_FACTORS], language),
-    )
-
-
 def playbook(model: Model, strategy: str, language: str) -> dict[str, Any]:
     """The playbook's text, looked up once per language; every call gets lists of its own."""
-    key = ("playbook", strategy, language)
-    if key not in model.rendered:
-        book = model.playbooks[strategy]
-        model.rendered[key] = (_texts(book.kpis, language), _texts(book.tools, language),
-                               _texts(book.steps, language),
-                               tuple((r.risk[language], r.mitigation[language]) for r in book.risks))
-    kpis, tools, steps, risks = model.rendered[key]
-    return {"kpis": list(kpis), "tools": list(tools), "steps": list(steps),
-            "risks": [{"risk": risk, "mitigation": mitigation} for risk, mitigation in risks]}
+    return _playbook(wording(model, language).playbooks[strategy])
 
 
 def describe(model: Model, language: str) -> dict[str, Any]:
@@ -137,101 +156,126 @@ def describe(model: Model, language: str) -> dict[str, Any]:
     }
 
 
+def _wording(model: Model, language: str) -> Wording:
+    messages = {key: text[language] for key, text in model.messages.items()}
+    strategies = {name: model.strategies[name].label[language] for name in STRATEGIES}
+    by_option = [c for c in model.criteria if c.number is None]
+    actionable = _join(messages, [c.label[language] for c in model.criteria if c.actionable])
+    return Wording(
+        language=language,
+        messages=messages,
+        strategies=strategies,
+        answers={c.name: {o.value: _answer(messages, c, o.value, o.lean, language) for o in c.options}
+                 for c in by_option},
+        questions={c.name: (c.label[language], c.question[language]) for c in model.criteria},
+        changes={(c.name, before, o.value): _change_phrase(messages, c, before, o.value, language)
+                 for c in by_option for before in (None, *(o.value for o in c.options)) for o in c.options},
+        unreachable={name: messages["plan_unreachable"].format(strategy=strategies[name], criteria=actionable)
+                     for name in STRATEGIES},
+        playbooks={name: (_texts(book.kpis, language), _texts(book.tools, language), _texts(book.steps, language),
+                          tuple((r.risk[language], r.mitigation[language]) for r in book.risks))
+                   for name, book in model.playbooks.items()},
+    )
+
+
+def _answer(messages: Mapping[str, str], criterion: Criterion, value: Value, lean: float, language: str) -> Answer:
+    label, value_label = criterion.label[language], criterion.value_label(value, language)
+    reason, seed = criterion.reason(value)
+    head = {"criterion": criterion.name, "label": label, "value": value, "value_label": value_label,
+            "weight": criterion.weight, "lean": lean}
+    return Answer(head, messages["factor"].format(criterion=label, value=value_label), reason[language],
+                  seed.section, seed.quote)
+
+
+def _rationale(words: Wording, assessment: Assessment, margin_sentence: str) -> dict[str, Any]:
+    """The factor entries, and the summary naming those that tip the balance most."""
+    entries = []
+    phrases: dict[str, list[str]] = {"relational": [], "transactional": [], "neither": []}
+    for factor in assessment.factors:
+        criterion = factor.criterion
+        if criterion.number is None:
+            answer = words.answers[criterion.name][factor.value]  # type: ignore[index]
+        else:
+            answer = _answer(words.messages, criterion, factor.value, factor.lean, words.language)
+        favours = factor.favours
+        phrases[favours].append(answer.phrase)
+        entry = answer.head.copy()
+        entry["contribution"] = factor.contribution
+        entry["favours"] = favours
+        entry["reason"] = answer.reason
+        # a dict of its own for every entry: callers may change what they are given
+        entry["source"] = {"section": answer.section, "quote": answer.quote}
+        entries.append(entry)
+    return {"summary": _summary(words, assessment.recommendation, phrases, assessment.margin, margin_sentence),
+            "factors": entries}
+
+
+def _summary(words: Wording, recommendation: str, phrases: Mapping[str, list[str]], margin: Margin,
+             margin_sentence: str) -> str:
+    messages = words.messages
+    if recommendation != "hybrid":
+        text = messages[f"summary_{recommendation}"].format(
+            factors=_join(messages, phrases[recommendation][:SUMMARY_FACTORS]))
+    elif not phrases["relational"] or not phrases["transactional"]:
+        text = messages["summary_hybrid_neutral"]
+    else:
+        text = messages["summary_hybrid"].format(
+            relational_factors=_join(messages, phrases["relational"][:SUMMARY_FACTORS]),
+            transactional_factors=_join(messages, phrases["transactional"][:SUMMARY_FACTORS]))
+    return f"{text} {margin_sentence}" if margin.close_call else text
+
+
+def _plan(words: Wording, plan: Plan) -> dict[str, Any]:
+    changes, phrases = [], []
+    for change in plan.changes:
+        changes.append({"criterion": change.criterion.name, "from": change.before, "to": change.after})
+        phrases.append(_phrase_of(words, change))
+    reachable = plan.reachable
+    if reachable:
+        text = words.messages["plan_reachable"].format(strategy=words.strategies[plan.target],
+                                                       changes=_join(words.messages, phrases))
+    else:
+        text = words.unreachable[plan.target]
+    return {"target": plan.target, "reachable": reachable, "changes": changes, "index": plan.index, "summary": text}
+
+
+def _phrase_of(words: Wording, change: Change) -> str:
+    criterion = change.criterion
+    if criterion.number is None:
+        return words.changes[criterion.name, change.before, change.after]  # type: ignore[index]
+    return _change_phrase(words.messages, criterion, change.before, change.after, words.language)
+
+
+def _change_phrase(messages: Mapping[str, str], criterion: Criterion, before: Value | None, after: Value,
+                   language: str) -> str:
+    label, after_label = criterion.label[language], criterion.value_label(after, language)
+    if before is None:
+        return messages["change_unanswered"].format(criterion=label, after=after_label)
+    return messages["change"].format(criterion=label, before=criterion.value_label(before, language),
+                                     after=after_label)
+
+
+def _margin_sentence(words: Wording, recommendation: str, margin: Margin) -> str:
+    points = f"{50 * margin.distance:.1f}".replace(".", words.messages["decimal_separator"])
+    key = "margin_close" if margin.close_call else "margin_clear"
+    return words.messages[key].format(recommendation=words.strategies[recommendation],
+                                      runner_up=words.strategies[margin.runner_up], points=points)
+
+
+def _playbook(text: PlaybookText) -> dict[str, Any]:
+    kpis, tools, steps, risks = text
+    return {"kpis": list(kpis), "tools": list(tools), "steps": list(steps),
+            "risks": [{"risk": risk, "mitigation": mitigation} for risk, mitigation in risks]}
+
+
 def _source(seed: SeedReference) -> dict[str, str]:
     return {"section": seed.section, "quote": seed.quote}
 
 
-def _plan(model: Model, plan: Plan, language: str) -> dict[str, Any]:
-    messages = model.messages
-    strategy = model.strategies[plan.target].label[language]
-    if plan.reachable:
-        text = messages["plan_reachable"][language].format(
-            strategy=strategy, changes=_join(model, [_change(model, change, language) for change in plan.changes],
-                                             language))
-    else:
-        actionable = [c.label[language] for c in model.criteria if c.actionable]
-        text = messages["plan_unreachable"][language].format(strategy=strategy,
-                                                             criteria=_join(model, actionable, language))
-    return {
-        "target": plan.target,
-        "reachable": plan.reachable,
-        "changes": [{"criterion": c.criterion.name, "from": c.before, "to": c.after} for c in plan.changes],
-        "index": plan.index,
-        "summary": text,
-    }
-
-
-def _change(model: Model, change: Change, language: str) -> str:
-    criterion = change.criterion
-    after = criterion.value_label(change.after, language)
-    if change.before is None:
-        return model.messages["change_unanswered"][language].format(criterion=criterion.label[language], after=after)
-    return model.messages["change"][language].format(
-        criterion=criterion.label[language], before=criterion.value_label(change.before, language), after=after)
-
-
-def _margin(assessment: Assessment, language: str) -> dict[str, Any]:
-    margin: Margin = assessment.margin
-    return {
-        "runner_up": margin.runner_up,
-        "distance": margin.distance,
-        "points": 50 * margin.distance,
-        "close_call": margin.close_call,
-        "summary": _margin_sentence(assessment, language),
-    }
-
-
-def _margin_sentence(assessment: Assessment, language: str) -> str:
-    model, margin = assessment.model, assessment.margin
-    points = f"{50 * margin.distance:.1f}".replace(".", model.messages["decimal_separator"][language])
-    key = "margin_close" if margin.close_call else "margin_clear"
-    return model.messages[key][language].format(
-        recommendation=model.strategies[assessment.recommendation].label[language],
-        runner_up=model.strategies[margin.runner_up].label[language], points=points)
-
-
-def _factor(model: Model, factor: Factor, language: str) -> dict[str, Any]:
-    criterion = factor.criterion
-    return {
-        "criterion": criterion.name,
-        "label": criterion.label[language],
-        "value": factor.value,
-        "value_label": criterion.value_label(factor.value, language),
-        "weight": criterion.weight,
-        "lean": factor.lean,
-        "contribution": factor.contribution,
-        "favours": factor.favours,
-        **_reason(model, criterion, factor.value, language),
-    }
-
-
-def _reason(model: Model, criterion: Criterion, value: Value, language: str) -> dict[str, Any]:
-    """The reason and its source, looked up once per option and language."""
-    key = ("reason", criterion.name, value, language)
-    found = model.rendered.get(key) if criterion.number is None else None
-    if found is None:
-        reason, seed = criterion.reason(value)
-        found = (reason[language], seed.section, seed.quote)
-        if criterion.number is None:
-            model.rendered[key] = found
-    text, section, quote = found
-    return {"reason": text, "source": {"section": section, "quote": quote}}
-
-
-def _factor_list(model: Model, factors: list[Factor], language: str) -> str:
-    return _join(model, [
-        model.messages["factor"][language].format(criterion=f.criterion.label[language],
-                                                  value=f.criterion.value_label(f.value, language))
-        for f in factors
-    ], language)
-
-
-def _join(model: Model, phrases: list[str], language: str) -> str:
-    messages = model.messages
+def _join(messages: Mapping[str, str], phrases: list[str]) -> str:
     if len(phrases) <= 1:
         return "".join(phrases)
-    return messages["list_separator"][language].join(phrases[:-1]) + messages["list_last_separator"][
-        language] + phrases[-1]
+    return messages["list_separator"].join(phrases[:-1]) + messages["list_last_separator"] + phrases[-1]
 
 
 def _texts(items: Iterable[Citation], language: str) -> tuple[str, ...]:

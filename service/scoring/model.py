@@ -158,7 +158,7 @@ class Model:
     messages: Mapping[str, Text]
     weights: Mapping[str, float] = field(init=False, repr=False, compare=False)
     total_weight: float = field(init=False, repr=False, compare=False)
-    # text derived from the model once per language (see explanation.py), never numbers
+    # the model's wording in each language, made on first use (explanation.py); nothing from a profile
     rendered: dict[tuple[Any, ...], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
