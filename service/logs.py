@@ -8,17 +8,24 @@ import sys
 import time
 from typing import Any
 
+import orjson
 from gunicorn.glogging import Logger
 
 DECISIONS = logging.getLogger("strategy.decisions")
 
 
+# what json.dumps(default=str) writes as str(), orjson would write its own way: hand these to default too
+_AS_JSON_DUMPS_WOULD = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 class JsonFormatter(logging.Formatter):
     """A record as one JSON line; fields passed as `extra={"fields": {...}}` are merged in."""
 
+    _second: tuple[int, str] = (-1, "")  # the last second formatted: one strftime a second, not one a line
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "time": f"{self._timestamp(record.created)}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -26,7 +33,17 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        try:
+            return orjson.dumps(entry, default=str, option=_AS_JSON_DUMPS_WOULD).decode()
+        except orjson.JSONEncodeError:  # what orjson refuses: integers over 64 bits, lone surrogates, non-str keys
+            return json.dumps(entry, ensure_ascii=False, default=str)
+
+    def _timestamp(self, created: float) -> str:
+        second, text = self._second
+        if int(created) != second:
+            second, text = int(created), time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+            self._second = (second, text)  # one tuple, so a thread never sees a second with another's text
+        return text
 
 
 def configure_logging() -> None:
@@ -62,3 +79,4 @@ class JsonAccessLogger(Logger):
             "remote": environ.get("REMOTE_ADDR"),
             "user_agent": environ.get("HTTP_USER_AGENT"),
         }})
+

@@ -86,17 +86,33 @@ def _recording() -> Iterator[None]:
         log.warning("metrics not recorded: %s", error)
 
 
+# the labelled series of the per-request metrics, found once per worker instead of by .labels() on every
+# request; the keys come from fixed sets (route templates, METHODS, statuses the app sends, recommendations)
+_request_series: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
+_assessment_series: dict[str, Counter] = {}
+
+
 def record_request(route: str | None, method: str, status: int, seconds: float) -> None:
     labels = (route or UNMATCHED_ROUTE, method if method in METHODS else "OTHER", str(status))
-    with _recording():
-        REQUESTS.labels(*labels).inc()
-        LATENCY.labels(*labels).observe(seconds)
+    try:
+        series = _request_series.get(labels)
+        if series is None:
+            series = _request_series[labels] = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+        series[0].inc()
+        series[1].observe(seconds)
+    except OSError as error:  # as _recording, inline: this runs on every request
+        log.warning("metrics not recorded: %s", error)
 
 
 def record_assessments(recommendations: Iterable[str]) -> None:
-    with _recording():
+    try:
         for recommendation, count in Tally(recommendations).items():
-            ASSESSMENTS.labels(recommendation).inc(count)
+            series = _assessment_series.get(recommendation)
+            if series is None:
+                series = _assessment_series[recommendation] = ASSESSMENTS.labels(recommendation)
+            series.inc(count)
+    except OSError as error:  # as _recording, inline: this runs on every assessment
+        log.warning("metrics not recorded: %s", error)
 
 
 def record_shadow_assessment(model: str, compared_with: str, agrees: bool | None) -> None:

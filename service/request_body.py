@@ -65,7 +65,7 @@ def _depth(document: Any, limit: int) -> bool:
     for _ in range(limit):
         level = [child for node in level
                  for child in (node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())
-                 if isinstance(child, dict | list)]
+                 if isinstance(child, (dict, list))]  # a tuple: "dict | list" would build a union per child
         if not level:
             return True
     return False

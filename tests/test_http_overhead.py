@@ -1,0 +1,80 @@
+"""The cheap paths of the HTTP layer give what the thorough ones gave: log lines, headers, ids, the language."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import logging
+import sys
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from service.logs import JsonFormatter
+
+
+def formatted(fields: dict[str, Any], exc: bool = False) -> str:
+    record = logging.LogRecord("strategy.decisions", logging.INFO, __file__, 1, "assessment", None, None)
+    record.fields = fields  # type: ignore[attr-defined]
+    if exc:
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            record.exc_info = sys.exc_info()
+    return JsonFormatter().format(record)
+
+
+class Odd:
+    def __str__(self) -> str:
+        return "odd thing"
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+
+
+@pytest.mark.parametrize("fields", [
+    {"event": "assessment", "index": 0.61, "external_id": None, "profile": {"industry": "Łódź \"x\"\n\t", "n": [1, 2]}},
+    {"odd": Odd(), "tuple": (1, "a"), "set": {1}, "bytes": b"ab", "decimal": Decimal("1.10"), "point": Point(1)},
+    {"when": datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.UTC), "day": datetime.date(2024, 5, 1)},
+    {"big": 10**30, "surrogate": "\ud800"},
+    {"non-string keys": {1: "a", None: "b", 2.5: "c"}},
+])
+def test_a_log_line_holds_what_json_dumps_would_write(fields: dict[str, Any]) -> None:
+    line = formatted(fields)
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert {key: entry[key] for key in fields} == json.loads(json.dumps(fields, ensure_ascii=False, default=str))
+    assert list(entry)[:4] == ["time", "level", "logger", "message"]
+    assert (entry["level"], entry["logger"], entry["message"]) == ("info", "strategy.decisions", "assessment")
+
+
+def test_a_log_line_carries_the_exception() -> None:
+    entry = json.loads(formatted({"request_id": "r"}, exc=True))
+    assert "RuntimeError: boom" in entry["exception"] and entry["request_id"] == "r"
+
+
+def test_the_time_of_a_log_line_is_its_records_time() -> None:
+    formatter = JsonFormatter()
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+    for created in (1_700_000_000.0, 1_700_000_000.999, 1_700_000_001.5, 1_700_000_000.25, 1_800_000_000.0):
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(record.msecs):03d}Z"
+        assert json.loads(formatter.format(record))["time"] == expected
+
+
+@pytest.mark.parametrize(("header", "language"), [
+    (None, "en"), ("", "en"), ("pl", "pl"), ("PL", "pl"), ("pl-PL", "pl"), ("pl-PL,en;q=0.5", "en"),
+    ("de, en;q=0.1, pl;q=0.2", "pl"), ("en;q=0.9, pl", "pl"), ("pl;q=0", "en"), ("*", "en"), ("fr", "en"),
+    ("pl;q=abc, en;q=0.5", "en"),
+])
+def test_the_language_follows_accept_language(app: Flask, header: str | None, language: str) -> None:
+    headers = {"Accept-Language": header} if header is not None else {}
+    for _ in range(2):  # the second answer comes from the cache
+        response = app.test_client().get("/criteria", headers=headers)
+        assert response.status_code == 200 and response.headers["Content-Language"] == language
