@@ -71,8 +71,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 @lru_cache(maxsize=64)
 def _language(accept_language: str) -> str:
-    """The language of the answer for an Accept-Language header; callers send few distinct ones, so it is cached."""
-    return parse_accept_header(accept_language, LanguageAccept).best_match(LANGUAGES, default=LANGUAGES[0])
+    """The caller's most preferred language that we speak, by RFC 4647 lookup (pl-PL falls back to pl).
+
+    Callers send few distinct headers, so answers are cached.
+    """
+    for value, quality in parse_accept_header(accept_language, LanguageAccept):
+        tag = value.lower().replace("_", "-")
+        if quality <= 0:
+            continue
+        if tag == "*":
+            break
+        while tag:
+            if tag in LANGUAGES:
+                return tag
+            tag = tag.rpartition("-")[0]
+    return LANGUAGES[0]
 
 
 def _start_request() -> None:

@@ -1,4 +1,4 @@
-"""The cheap paths of the HTTP layer give what the thorough ones gave: log lines, headers, ids, the language."""
+"""The cheap paths of the HTTP layer: log lines as json.dumps wrote them, and the language a header asks for."""
 
 from __future__ import annotations
 
@@ -69,9 +69,10 @@ def test_the_time_of_a_log_line_is_its_records_time() -> None:
 
 
 @pytest.mark.parametrize(("header", "language"), [
-    (None, "en"), ("", "en"), ("pl", "pl"), ("PL", "pl"), ("pl-PL", "pl"), ("pl-PL,en;q=0.5", "en"),
+    (None, "en"), ("", "en"), ("pl", "pl"), ("PL", "pl"), ("pl-PL", "pl"), ("pl_PL", "pl"),
+    ("pl-PL,en;q=0.5", "pl"), ("en-GB,pl;q=0.9", "en"), ("pl-PL,pl;q=0.9,en-US;q=0.8,en;q=0.7", "pl"),
     ("de, en;q=0.1, pl;q=0.2", "pl"), ("en;q=0.9, pl", "pl"), ("pl;q=0", "en"), ("*", "en"), ("fr", "en"),
-    ("pl;q=abc, en;q=0.5", "en"),
+    ("pl;q=abc, en;q=0.5", "en"), ("fr-CA, pl-PL;q=0.3", "pl"),
 ])
 def test_the_language_follows_accept_language(app: Flask, header: str | None, language: str) -> None:
     headers = {"Accept-Language": header} if header is not None else {}
