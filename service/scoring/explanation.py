@@ -117,11 +117,6 @@ def render(assessment: Assessment, language: str) -> dict[str, Any]:
     }
 
 
-def playbook(model: Model, strategy: str, language: str) -> dict[str, Any]:
-    """The playbook's text, looked up once per language; every call gets lists of its own."""
-    return _playbook(wording(model, language).playbooks[strategy])
-
-
 def describe(model: Model, language: str) -> dict[str, Any]:
     """The model as `GET /criteria` shows it: every number, label and source, in one language."""
     return {
