@@ -56,11 +56,22 @@ def decision_cost(app: Any, count: int, rounds: int, verify_count: int) -> list[
         engine.evaluate_batch(requests)
         return (time.perf_counter() - started) / len(requests)
 
+    what_if = {id(p): [{"key": "scorecard", "context": changed} for changed in single_changes(document, p)]
+               for p in profiles}
+    check_counterfactuals(model, engine, profiles[:50], what_if)
+
+    def zen_counterfactuals(profile: dict[str, Any]) -> None:
+        """What a Zen caller does to find the single changes that turn the answer: evaluate every one."""
+        answers = engine.evaluate_batch([{"key": "scorecard", "context": profile}, *what_if[id(profile)]])
+        first = answers[0]["data"]["result"]["recommendation"]
+        [a for a in answers[1:] if a["data"]["result"]["recommendation"] != first]
+
     measures = {
         "ours: full pipeline": _per_item(lambda p: orjson.dumps(assess_document(loaded, p, "en")), profiles),
         "ours: assess()": _per_item(lambda p: scoring.assess(model, p), profiles),
         "zen: evaluate()": _per_item(decision.evaluate, profiles),
         "zen: evaluate_batch()": zen_batch,
+        "zen: what-if changes": _per_item(zen_counterfactuals, profiles),
     }
     scorecard = getattr(scoring, "Scorecard", None)
     if scorecard is not None:  # the bare arithmetic: the same work Zen's graph does
@@ -90,7 +101,51 @@ def decision_cost(app: Any, count: int, rounds: int, verify_count: int) -> list[
     batch = ratio(times["zen: evaluate_batch()"], times["ours: full pipeline"])
     results.append(Result("1d", "in-process: Zen evaluate_batch() time ÷ ours (full pipeline): Zen's best case",
                           batch, f"{batch:.2f}x", "info", None))
+    changes = ratio(times["zen: what-if changes"], times["ours: full pipeline"])
+    count = median([len(what_if[id(p)]) for p in profiles])
+    results.append(Result("1e", f"in-process: Zen finding the single changes that turn the answer by evaluating "
+                                f"~{count:.0f} changed profiles (evaluate_batch) ÷ ours (full pipeline)",
+                          changes, f"{changes:.2f}x", "info", None))
     return results
+
+
+def single_changes(document: dict[str, Any], profile: dict[str, Any]) -> list[dict[str, Any]]:
+    """The profile with one criterion changed (or answered): every other option; a number's minimum, centre, maximum."""
+    changed = []
+    for criterion in document["criteria"]:
+        name = criterion["name"]
+        if "number" in criterion:
+            scale = criterion["number"]
+            values = [scale["minimum"], scale["centre"], scale["maximum"]]
+        else:
+            values = [option["value"] for option in criterion["options"]]
+        changed += [{**profile, name: value} for value in values if value != profile.get(name)]
+    return changed
+
+
+def check_counterfactuals(model: Any, engine: Any, profiles: list[dict[str, Any]],
+                          what_if: dict[int, list[dict[str, Any]]]) -> int:
+    """Zen's what-if answers must be the ones our counterfactuals give, or the comparison would mean nothing.
+
+    Returns how many counterfactuals were compared (those to a number's grid value have no what-if twin).
+    """
+    import service.scoring as scoring
+
+    compared = 0
+    for profile in profiles:
+        theirs = {}
+        for request, answer in zip(what_if[id(profile)], engine.evaluate_batch(what_if[id(profile)]), strict=True):
+            name = next(key for key, value in request["context"].items() if profile.get(key) != value)
+            theirs[name, request["context"][name]] = answer["data"]["result"]["recommendation"]
+        for counterfactual in scoring.assess(model, profile).counterfactuals:
+            key = (counterfactual.change.criterion.name, counterfactual.change.after)
+            if key not in theirs:
+                continue
+            compared += 1
+            if theirs[key] != counterfactual.recommendation:
+                raise RuntimeError(f"Zen and our counterfactuals disagree on {profile} changed at {key}: "
+                                   f"{theirs[key]} against {counterfactual.recommendation}")
+    return compared
 
 
 def batch_growth(app: Any, sizes: tuple[int, ...], rounds: int) -> list[Result]:

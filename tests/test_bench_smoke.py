@@ -2,8 +2,9 @@
 file must agree with our core. A correctness check only; the benchmark itself is `python -m bench`."""
 
 from bench import MODEL_FILE
+from bench.inprocess import check_counterfactuals, single_changes
 from bench.profiles import model_document, random_profiles, reference_profiles
-from bench.zen_graph import build_graph, disagreements, load_decision
+from bench.zen_graph import build_graph, disagreements, load_decision, load_engine
 from service.scoring import load_model
 
 
@@ -21,3 +22,11 @@ def test_zen_agrees_with_our_core():
     assert disagreements(load_model(MODEL_FILE), decision, profiles) == []
     outcomes = {decision.evaluate(p)["result"]["recommendation"] for p in profiles}
     assert outcomes == {"relational", "hybrid", "transactional"}
+
+
+def test_zen_what_if_answers_are_our_counterfactuals():
+    document = model_document(MODEL_FILE)
+    profiles = reference_profiles() + random_profiles(document, 30, seed=7)
+    what_if = {id(p): [{"key": "scorecard", "context": changed} for changed in single_changes(document, p)]
+               for p in profiles}
+    assert check_counterfactuals(load_model(MODEL_FILE), load_engine(MODEL_FILE), profiles, what_if) > 30
