@@ -125,16 +125,6 @@ def _number_candidates(card: Scorecard, criterion: Criterion) -> list[tuple[Valu
     return [(value, criterion.lean(value)) for value in values]
 
 
-def _may_reach(target: str, lowest: float, highest: float, threshold: float) -> bool:
-    """Whether a target's band meets [lowest, highest], the indexes a set of changes spans (with a safety margin)."""
-    slack = NEAR_BOUNDARY
-    if target == "relational":
-        return highest >= threshold - slack
-    if target == "transactional":
-        return lowest <= -threshold + slack
-    return lowest < threshold + slack and highest > -threshold - slack
-
-
 def plans(card: Scorecard) -> tuple[Plan, ...]:
     """For each other strategy, the smallest set of changes to actionable criteria that reaches it.
 
@@ -157,20 +147,34 @@ def plans(card: Scorecard) -> tuple[Plan, ...]:
     targets = [s for s in STRATEGIES if s != card.recommendation]
     found: dict[str, Plan] = {}
     for size in range(1, len(actionable) + 1):
+        sought = [t for t in targets if t not in found]
+        relational, hybrid, transactional = ("relational" in sought, "hybrid" in sought, "transactional" in sought)
         best: dict[str, tuple[float, tuple[Criterion, ...], tuple[tuple[Value, float], ...]]] = {}
         for subset in combinations(actionable, size):
             low, high, added = card.total_product, card.total_product, card.answered_weight
             for criterion in subset:
                 to_low, to_high, weight = shifts[criterion.name]
                 low, high, added = low + to_low, high + to_high, added + weight
-            if not any(t not in found and _may_reach(t, low / added, high / added, threshold) for t in targets):
+            lowest, highest = low / added, high / added
+            # can [lowest, highest] meet a sought band? (each band widened by NEAR_BOUNDARY against rounding)
+            if not ((relational and highest >= threshold - NEAR_BOUNDARY)
+                    or (transactional and lowest <= -threshold + NEAR_BOUNDARY)
+                    or (hybrid and lowest < threshold + NEAR_BOUNDARY and highest > -threshold - NEAR_BOUNDARY)):
                 continue
+            parts = [(c.weight, card.products.get(c.name)) for c in subset]
             for choice in product(*(alternatives[c.name] for c in subset)):
-                index = _estimate(card, subset, [lean for _, lean in choice])
+                total, answered = card.total_product, card.answered_weight  # estimated: float sums in order
+                for (weight, before), (_, lean) in zip(parts, choice, strict=True):
+                    if before is not None:
+                        total -= before
+                        answered -= weight
+                    total += weight * lean
+                    answered += weight
+                index = total / answered
                 if abs(abs(index) - threshold) < NEAR_BOUNDARY:
                     index = card.index_with({c.name: lean for c, (_, lean) in zip(subset, choice, strict=True)})
                 reached = decide(index, threshold)
-                if reached in targets and reached not in found:
+                if reached in sought:
                     move = abs(index - now)
                     if reached not in best or move < best[reached][0]:
                         best[reached] = (move, subset, choice)
@@ -182,19 +186,6 @@ def plans(card: Scorecard) -> tuple[Plan, ...]:
         if len(found) == len(targets):
             break
     return tuple(found.get(target, Plan(target, (), None)) for target in targets)
-
-
-def _estimate(card: Scorecard, subset: tuple[Criterion, ...], leans: list[float]) -> float:
-    """The index after setting each criterion of `subset` to its lean: float arithmetic, no exact sums."""
-    products, total, answered = card.products, card.total_product, card.answered_weight
-    for criterion, lean in zip(subset, leans, strict=True):
-        weight = criterion.weight
-        if criterion.name in products:
-            total -= products[criterion.name]
-            answered -= weight
-        total += weight * lean
-        answered += weight
-    return total / answered
 
 
 def margin(card: Scorecard) -> Margin:
@@ -233,6 +224,9 @@ def weight_sensitivity(card: Scorecard) -> tuple[WeightRange, ...]:
                 crossing = (boundary * others_weight - others) / (lean - boundary)
                 if crossing > 0 and crossing not in crossings:
                     crossings.append(crossing)
+        if not crossings:  # no weight changes the answer (a third of the criteria, commonly)
+            ranges.append(WeightRange(criterion, None, None, None, None))
+            continue
         crossings.sort()
         edges = [0.0, *crossings, math.inf]
         # the answer within each interval, taken at its middle (past the last crossing: any weight beyond it)
