@@ -69,12 +69,6 @@ class MissingAnswer(NamedTuple):
     can_change: bool
 
 
-def _alternatives(card: Scorecard, criterion: Criterion) -> list[tuple[Value, float]]:
-    """The values a criterion could take instead of its current one, with their leans."""
-    before = card.values.get(criterion.name)
-    return [choice for choice in criterion.choices if choice[0] != before]
-
-
 def counterfactuals(card: Scorecard) -> tuple[Counterfactual, ...]:
     """Per criterion and per other outcome, the single change that reaches it moving the index least; least first."""
     found: list[tuple[float, Counterfactual]] = []
@@ -82,7 +76,7 @@ def counterfactuals(card: Scorecard) -> tuple[Counterfactual, ...]:
     for criterion in card.model.criteria:
         name = criterion.name
         candidates = (_number_candidates(card, criterion) if criterion.number is not None
-                      else _alternatives(card, criterion))
+                      else criterion.other_choices(card.values.get(name)))
         nearest: dict[str, tuple[float, Value, float]] = {}
         for after, lean, index, reached in card.outcomes_of(name, candidates):
             if reached != current:
@@ -136,7 +130,7 @@ def plans(card: Scorecard) -> tuple[Plan, ...]:
     """
     threshold, now = card.model.threshold, card.index
     actionable = [c for c in card.model.criteria if c.actionable]
-    alternatives = {c.name: _alternatives(card, c) for c in actionable}
+    alternatives = {c.name: c.other_choices(card.values.get(c.name)) for c in actionable}
     # what setting a criterion to its lowest and to its highest other lean adds to the sums
     shifts = {}
     for criterion in actionable:
@@ -262,7 +256,7 @@ def missing_information(card: Scorecard) -> tuple[MissingAnswer, ...]:
     for criterion in card.model.criteria:
         if criterion.name in card.values:
             continue
-        outcomes = card.outcomes_of(criterion.name, criterion.choices)
+        outcomes = card.outcomes_of(criterion.name, criterion.choices)  # unanswered: every choice is a change
         reached = {recommendation for *_, recommendation in outcomes}
         answers.append(MissingAnswer(
             criterion,

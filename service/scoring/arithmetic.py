@@ -121,5 +121,7 @@ class Scorecard:
             index = (base + weight * lean) / total
             if abs(abs(index) - threshold) < NEAR_BOUNDARY:
                 index = self.index_with({name: lean})
-            outcomes.append((value, lean, index, decide(index, threshold)))
+            # decide(), inline: this runs for every single change of every assessment
+            outcomes.append((value, lean, index, "relational" if index >= threshold
+                             else "transactional" if index <= -threshold else "hybrid"))
         return outcomes

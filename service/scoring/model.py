@@ -95,6 +95,8 @@ class Criterion:
             ends = (self.number.minimum, self.number.centre, self.number.maximum)
             choices = tuple((value, self.number.lean(value)) for value in ends)
         object.__setattr__(self, "choices", choices)
+        others = {value: tuple(choice for choice in choices if choice[0] != value) for value, _ in choices}
+        object.__setattr__(self, "_others", others | {None: choices})
 
     def lean(self, value: str | float) -> float:
         if self.number is not None:
@@ -103,6 +105,11 @@ class Criterion:
             return self._by_value[value].lean  # type: ignore[attr-defined]
         except KeyError:
             raise ValueError(f"{self.name}: {value!r} is not one of its options") from None
+
+    def other_choices(self, value: str | float | None) -> tuple[tuple[str | float, float], ...]:
+        """Every choice but `value` (all of them when it is None: unanswered)."""
+        found = self._others.get(value)  # type: ignore[attr-defined]
+        return found if found is not None else tuple(choice for choice in self.choices if choice[0] != value)
 
     def option(self, value: str) -> Option:
         return self._by_value[value]  # type: ignore[attr-defined]
