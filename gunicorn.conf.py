@@ -1,5 +1,6 @@
 """gunicorn settings: `gunicorn -c gunicorn.conf.py service.wsgi:app`. Each can be overridden on the command line."""
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -45,6 +46,13 @@ def on_starting(server):  # noqa: ANN001, ANN201
     folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder, exist_ok=True)
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201
+    # the app, its models and modules live as long as the worker: keep them out of every garbage collection,
+    # which a batch's thousands of new objects would otherwise make walk them again and again
+    gc.collect()
+    gc.freeze()
 
 
 def child_exit(server, worker):  # noqa: ANN001, ANN201
