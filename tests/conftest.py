@@ -125,14 +125,15 @@ def start_gunicorn(tmp: Path, workers: int = 3, env: dict[str, str] | None = Non
     server = Server(process, f"http://127.0.0.1:{port}", log)
     if wait:
         try:
-            _wait_until_ready(server)
+            wait_until_ready(server)
         except BaseException:  # never leave a server behind, whatever stopped the wait
             stop_gunicorn(server)
             raise
     return server
 
 
-def _wait_until_ready(server: Server) -> None:
+def wait_until_ready(server: Server) -> None:
+    """Until /readyz answers 200; a RuntimeError with the log if gunicorn exits or a minute passes."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.process.poll() is not None:

@@ -18,7 +18,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from service import create_app
-from tests.conftest import REFERENCE_PROFILES, ROOT, Server, SpecCheckingClient, free_port
+from tests.conftest import REFERENCE_PROFILES, ROOT, Server, SpecCheckingClient, free_port, wait_until_ready
 
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
@@ -265,17 +264,7 @@ def test_the_image_installs_from_its_wheels_and_its_cmd_serves(tmp_path: Path) -
     process = subprocess.Popen(command, cwd=app_dir, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if requests.get(server.url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-
+        wait_until_ready(server)
         ready = server.get("/readyz").json()
         assert ready["status"] == "ready" and ready["default_model"].startswith("sales-strategy@")
         for case in REFERENCE_PROFILES.values():

@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from service import create_app
+from service.scoring import STRATEGIES
 from tests.conftest import (
     MODEL_FILE,
     REFERENCE_PROFILES,
@@ -35,7 +36,6 @@ from tests.spec_validation import check_response
 from tests.test_gunicorn import sample
 
 PROFILES = [case["profile"] for case in REFERENCE_PROFILES.values()]
-STRATEGIES = ("relational", "hybrid", "transactional")
 
 
 @contextlib.contextmanager
