@@ -72,7 +72,7 @@ class _ReservedMmapedDict(MmapedDict):
         super()._init_value(key)
 
 
-# tested with prometheus-client 0.26 (pyproject pins the range); tests/test_faults.py fills a real filesystem
+# tested with prometheus-client 0.26 (pyproject pins the range); tests/server/test_faults.py fills a real filesystem
 prometheus_client.values.MmapedDict = _ReservedMmapedDict  # type: ignore[misc]
 
 

@@ -1,6 +1,6 @@
 """The OpenAPI 3.0 document, generated from the schemas and the views' docstrings.
 
-`python -m service.openapi > openapi.yaml` writes the committed copy; a test fails when it differs.
+`flask --app service openapi > openapi.yaml` writes the committed copy; a test fails when it differs.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
-from service import schemas
+from service.schemas import responses
+from service.schemas.profile import batch_schema
 from service.scoring import assess, render
 
 TITLE = "Strategy-scoring service"
@@ -43,12 +44,12 @@ PROBLEMS = {
 
 # a schema is registered before any schema that nests it, so that it keeps its name
 OUTPUT_SCHEMAS = {
-    "Problem": schemas.ProblemSchema,
-    "Assessment": schemas.AssessmentSchema,
-    "Criteria": schemas.CriteriaSchema,
-    "Health": schemas.HealthSchema,
-    "Readiness": schemas.ReadinessSchema,
-    "Batch": schemas.BatchSchema,
+    "Problem": responses.ProblemSchema,
+    "Assessment": responses.AssessmentSchema,
+    "Criteria": responses.CriteriaSchema,
+    "Health": responses.HealthSchema,
+    "Readiness": responses.ReadinessSchema,
+    "Batch": responses.BatchSchema,
 }
 
 
@@ -83,7 +84,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
                    info={"description": DESCRIPTION})
     profile = type(loaded.profile_schema)
     spec.components.schema("Profile", schema=profile)
-    spec.components.schema("BatchRequest", schema=schemas.batch_schema(profile, app.config["MAX_BATCH"]))
+    spec.components.schema("BatchRequest", schema=batch_schema(profile, app.config["MAX_BATCH"]))
     for name, schema in OUTPUT_SCHEMAS.items():
         spec.components.schema(name, schema=schema)
     spec.components.header("X-Request-ID", {
@@ -157,18 +158,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
 
 
 def openapi_yaml(app: Flask) -> str:
+    """The document as YAML, made once per app (it depends only on the app's models and settings)."""
     if "openapi_yaml" not in app.extensions:
         app.extensions["openapi_yaml"] = yaml.safe_dump(build_spec(app), sort_keys=False, allow_unicode=True,
                                                         width=110)
     return app.extensions["openapi_yaml"]
-
-
-def main() -> None:
-    from service.app import create_app
-    from service.config import DEFAULTS
-
-    print(openapi_yaml(create_app(dict(DEFAULTS))), end="")
-
-
-if __name__ == "__main__":
-    main()

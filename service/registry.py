@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service.errors import Problem
-from service.schemas import ProfileSchema, profile_schema
+from service.schemas.profile import ProfileSchema, profile_schema
 from service.scoring import Model, ModelError, load_models
 
 

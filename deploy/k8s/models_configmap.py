@@ -4,7 +4,7 @@
 
 The ConfigMap holds every model file (*.json) and the seed article(s) they cite (seed/*.txt); the Deployment
 mounts it, key by key, as the folder STRATEGY_MODEL_DIR names, so `seed/...` resolves as in the repo.
-tests/test_delivery.py fails when the committed files differ from what this writes.
+tests/delivery/test_delivery.py fails when the committed files differ from what this writes.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Marshmallow schemas: `profile` for what callers send, `responses` for what they get."""
