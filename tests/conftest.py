@@ -1,65 +1,33 @@
+"""Fixtures every tier shares; the helpers behind them live in tests/support/.
+
+Each test's tier is its folder (core, app, server, browser, delivery), given to it as a marker, so
+`scripts/test core` (or `-m core`) runs one tier alone.
+"""
+
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
 from service.scoring import Model, load_model
-from tests.browser import browser, page  # noqa: F401  (fixtures: registered here once, so one Chromium serves all)
-from tests.spec_validation import check_response
+from tests.support.browser import browser, page  # noqa: F401  (fixtures: registered here once, so one Chromium serves all)
+from tests.support.models import MODEL_FILE
+from tests.support.servers import Server, start_gunicorn, stop_gunicorn
+from tests.support.spec import SpecCheckingClient
 
-ROOT = Path(__file__).parent.parent
-MODEL_FILE = ROOT / "service" / "models" / "sales-strategy-v1.json"
-REFERENCE_PROFILES = json.loads((Path(__file__).parent / "data" / "reference-profiles.json").read_text())
-
-
-def model_document() -> dict[str, Any]:
-    """The shipped model file, parsed, to change for a test."""
-    return json.loads(MODEL_FILE.read_text())
+TIERS = ("core", "app", "server", "browser", "delivery")
 
 
-def model_folder(folder: Path, **documents: dict[str, Any]) -> Path:
-    """A folder for STRATEGY_MODEL_DIR: each document as NAME.json, beside the shipped seed article."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "seed").symlink_to(MODEL_FILE.parent / "seed")
-    for name, document in documents.items():
-        (folder / f"{name}.json").write_text(json.dumps(document))
-    return folder
-
-
-def refused_start(models: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """Run gunicorn on a folder of models that should stop it; the timeout bounds a master that never gives up."""
-    return subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service.wsgi:app", "--bind", "127.0.0.1:0",
-         "--workers", "2"],
-        cwd=ROOT, env={"PATH": "/usr/bin:/bin", "STRATEGY_MODEL_DIR": str(models),
-                       "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")},
-        capture_output=True, text=True, timeout=60,
-    )
-
-
-class SpecCheckingClient(FlaskClient):
-    """A test client that fails the test on any response openapi.yaml does not describe."""
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        response = super().open(*args, **kwargs)
-        request = response.request
-        check_response(request.method, request.path, response.status_code, response.content_type or "",
-                       response.get_data())
-        return response
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = Path(item.fspath).parent.name
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture
@@ -77,85 +45,6 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture(scope="session")
 def model() -> Model:
     return load_model(MODEL_FILE)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A real gunicorn serving the service, and a requests session that checks every answer against the spec."""
-
-    def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-        self.process = process
-        self.url = url
-        self.log = log
-        self.session = requests.Session()
-
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", 30)
-        response = self.session.request(method, self.url + path, **kwargs)
-        check_response(method, path, response.status_code, response.headers.get("Content-Type", ""),
-                       response.content)
-        return response
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("POST", path, **kwargs)
-
-    def worker_pids(self) -> list[int]:
-        output = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
-        return [int(pid) for pid in output.split()]
-
-
-def start_gunicorn(tmp: Path, workers: int = 3, env: dict[str, str] | None = None,
-                   wait: bool = True) -> Server:
-    port = free_port()
-    log = tmp / f"gunicorn-{port}.log"
-    environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"metrics-{port}"), **(env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "service.wsgi:app",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-        cwd=ROOT, env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-    )
-    server = Server(process, f"http://127.0.0.1:{port}", log)
-    if wait:
-        try:
-            wait_until_ready(server)
-        except BaseException:  # never leave a server behind, whatever stopped the wait
-            stop_gunicorn(server)
-            raise
-    return server
-
-
-def wait_until_ready(server: Server) -> None:
-    """Until /readyz answers 200; a RuntimeError with the log if gunicorn exits or a minute passes."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.process.returncode}:\n{server.log.read_text()}")
-        try:
-            if requests.get(server.url + "/readyz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:  # not listening yet, or too busy booting to answer
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not become ready:\n{server.log.read_text()}")
-
-
-def stop_gunicorn(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-        try:
-            server.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
-    server.session.close()
 
 
 @pytest.fixture(scope="session")

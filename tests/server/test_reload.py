@@ -10,7 +10,8 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import REFERENCE_PROFILES, model_document, model_folder, start_gunicorn, stop_gunicorn
+from tests.support.models import REFERENCE_PROFILES, model_document, model_folder
+from tests.support.servers import start_gunicorn, stop_gunicorn
 
 PROFILE = REFERENCE_PROFILES["b2b_it_consultancy"]["profile"]
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from flask.testing import FlaskClient
 from openapi_schema_validator import OAS30Validator
 
-OPENAPI_FILE = Path(__file__).parent.parent / "openapi.yaml"
+OPENAPI_FILE = Path(__file__).parents[2] / "openapi.yaml"
 
 
 @cache
@@ -41,3 +42,14 @@ def check_response(method: str, path: str, status: int, content_type: str, body:
     errors = sorted(OAS30Validator(root).iter_errors(json.loads(body)), key=str)
     assert not errors, f"{method} {path} {status} breaks openapi.yaml: " + "; ".join(
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5])
+
+
+class SpecCheckingClient(FlaskClient):
+    """A test client that fails the test on any response openapi.yaml does not describe."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().open(*args, **kwargs)
+        request = response.request
+        check_response(request.method, request.path, response.status_code, response.content_type or "",
+                       response.get_data())
+        return response

@@ -11,12 +11,12 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from service.openapi import EXAMPLE_PROFILE, openapi_yaml
-from tests.spec_validation import OPENAPI_FILE, check_response, spec
+from tests.support.spec import OPENAPI_FILE, check_response, spec
 
 
 def test_the_committed_document_is_what_the_code_generates(app: Flask) -> None:
     assert OPENAPI_FILE.read_text(encoding="utf-8") == openapi_yaml(app), (
-        "openapi.yaml is stale: run `python -m service.openapi > openapi.yaml`")
+        "openapi.yaml is stale: run `flask --app service openapi > openapi.yaml`")
 
 
 def test_the_document_is_valid_openapi_3_0() -> None:

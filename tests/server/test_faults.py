@@ -22,18 +22,10 @@ import requests
 
 from service import create_app
 from service.scoring import STRATEGIES
-from tests.conftest import (
-    MODEL_FILE,
-    REFERENCE_PROFILES,
-    Server,
-    model_document,
-    model_folder,
-    refused_start,
-    start_gunicorn,
-    stop_gunicorn,
-)
-from tests.spec_validation import check_response
-from tests.test_gunicorn import sample
+from tests.support.metrics import sample
+from tests.support.models import MODEL_FILE, REFERENCE_PROFILES, model_document, model_folder
+from tests.support.servers import Server, refused_start, start_gunicorn, stop_gunicorn
+from tests.support.spec import check_response
 
 PROFILES = [case["profile"] for case in REFERENCE_PROFILES.values()]
 

@@ -8,29 +8,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.scoring import Model, assess, decide, load_model, render
+from service.scoring import assess, decide, render
 from service.scoring.arithmetic import decisiveness
-from tests.conftest import MODEL_FILE
+from tests.support.profiles import MODEL, profiles, values
 
-MODEL = load_model(MODEL_FILE)
 settings.register_profile("default", max_examples=300, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("default")
-
-
-def values(criterion: Any) -> st.SearchStrategy[Any]:
-    if criterion.number is not None:
-        return st.floats(criterion.number.minimum, criterion.number.maximum, allow_nan=False)
-    return st.sampled_from([option.value for option in criterion.options])
-
-
-@st.composite
-def profiles(draw: st.DrawFn, model: Model = MODEL) -> dict[str, Any]:
-    profile = {}
-    for criterion in model.criteria:
-        if criterion.required or draw(st.booleans()):
-            profile[criterion.name] = draw(values(criterion))
-    return profile
 
 
 def numbers(document: Any) -> Any:

@@ -18,8 +18,9 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from service import create_app
-from tests.conftest import REFERENCE_PROFILES, Server, SpecCheckingClient
-from tests.spec_validation import OPENAPI_FILE, spec
+from tests.support.models import REFERENCE_PROFILES
+from tests.support.servers import Server
+from tests.support.spec import OPENAPI_FILE, SpecCheckingClient, spec
 
 SEED = 20240501
 VALID = REFERENCE_PROFILES["minimal_required_only_b2b"]["profile"]

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.openapi import EXAMPLE_PROFILE
-from tests.conftest import REFERENCE_PROFILES
+from tests.support.models import REFERENCE_PROFILES
 
 CONSULTANCY = REFERENCE_PROFILES["b2b_it_consultancy"]["profile"]
 FASHION = REFERENCE_PROFILES["ecommerce_fashion_with_loyalty_app"]["profile"]

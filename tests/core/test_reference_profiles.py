@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from service.scoring import Model, assess
-from tests.conftest import REFERENCE_PROFILES
+from tests.support.models import REFERENCE_PROFILES
 
 
 @pytest.mark.parametrize("name", REFERENCE_PROFILES)

@@ -8,7 +8,8 @@ import json
 import pytest
 import requests
 
-from tests.conftest import REFERENCE_PROFILES, Server
+from tests.support.models import REFERENCE_PROFILES
+from tests.support.servers import Server
 
 VALID = REFERENCE_PROFILES["minimal_required_only_b2b"]["profile"]
 JSON = "application/json"

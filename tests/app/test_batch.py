@@ -7,8 +7,10 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from service import create_app
-from tests.conftest import REFERENCE_PROFILES, Server, SpecCheckingClient
-from tests.test_gunicorn import sample
+from tests.support.metrics import sample
+from tests.support.models import REFERENCE_PROFILES
+from tests.support.servers import Server
+from tests.support.spec import SpecCheckingClient
 
 PROFILES = [case["profile"] for case in REFERENCE_PROFILES.values()]
 

@@ -10,7 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
-from tests.conftest import REFERENCE_PROFILES, SpecCheckingClient, start_gunicorn, stop_gunicorn
+from tests.support.models import REFERENCE_PROFILES
+from tests.support.servers import start_gunicorn, stop_gunicorn
+from tests.support.spec import SpecCheckingClient
 
 PROFILE = REFERENCE_PROFILES["minimal_required_only_b2b"]["profile"]
 KEY_IN_ENV, KEY_IN_FILE, METRICS_TOKEN = "env-key-7f3a9c", "file-key-ä91b", "metrics-token-55e1"

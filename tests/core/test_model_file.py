@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from service.scoring import Model, ModelError, load_model, load_models
-from tests.conftest import model_document, model_folder
+from tests.support.models import model_document, model_folder
 
 # contract §2: name -> (options most transactional first with leans, required, actionable, start weight)
 CONTRACT = {

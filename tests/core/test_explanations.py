@@ -16,8 +16,9 @@ from hypothesis import example, given, settings
 
 from service import create_app
 from service.scoring import Model, assess, decide, render
-from tests.conftest import REFERENCE_PROFILES, SpecCheckingClient, model_document, model_folder
-from tests.test_arithmetic_properties import MODEL, profiles
+from tests.support.models import REFERENCE_PROFILES, model_document, model_folder
+from tests.support.profiles import MODEL, profiles
+from tests.support.spec import SpecCheckingClient
 
 ACTIONABLE = [c for c in MODEL.criteria if c.actionable]
 

@@ -12,9 +12,9 @@ from marshmallow import Schema, ValidationError
 
 from bench.profiles import random_profiles
 from service.registry import ModelRegistry
-from service.schemas import ProfileSchema, profile_schema
+from service.schemas.profile import ProfileSchema, profile_schema
 from service.scoring import load_model
-from tests.conftest import MODEL_FILE, REFERENCE_PROFILES, model_document
+from tests.support.models import MODEL_FILE, REFERENCE_PROFILES, model_document
 
 MODEL = load_model(MODEL_FILE)
 PROFILE = profile_schema(MODEL)

@@ -13,8 +13,8 @@ import yaml
 from playwright.sync_api import Browser, Page, Request, expect
 from swagger_ui_bundle import swagger_ui_path
 
-from tests.browser import screenshot
-from tests.conftest import Server
+from tests.support.browser import screenshot
+from tests.support.servers import Server
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

@@ -12,16 +12,8 @@ from pathlib import Path
 
 from service import create_app
 from service.metrics import METHODS
-from tests.conftest import (
-    REFERENCE_PROFILES,
-    ROOT,
-    Server,
-    model_document,
-    model_folder,
-    refused_start,
-    start_gunicorn,
-    stop_gunicorn,
-)
+from tests.support.models import REFERENCE_PROFILES, ROOT, model_document, model_folder
+from tests.support.servers import Server, refused_start, start_gunicorn, stop_gunicorn
 
 
 def sample(metrics: str, name: str, **labels: str) -> float:

@@ -30,7 +30,9 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from service import create_app
-from tests.conftest import REFERENCE_PROFILES, ROOT, Server, SpecCheckingClient, free_port, wait_until_ready
+from tests.support.models import REFERENCE_PROFILES, ROOT
+from tests.support.servers import Server, free_port, wait_until_ready
+from tests.support.spec import SpecCheckingClient
 
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from playwright.sync_api import Page, Request, expect
 
-from tests.browser import screenshot
-from tests.conftest import REFERENCE_PROFILES, Server, start_gunicorn, stop_gunicorn
+from tests.support.browser import screenshot
+from tests.support.models import REFERENCE_PROFILES, ROOT
+from tests.support.servers import Server, start_gunicorn, stop_gunicorn
 
-ASSETS = Path(__file__).parent.parent / "service" / "playground"
+ASSETS = ROOT / "service" / "playground"
 CATALOGUE = json.loads((ASSETS / "i18n.json").read_text(encoding="utf-8"))
 PHONE = {"width": 375, "height": 812}
 

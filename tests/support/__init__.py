@@ -1,0 +1,1 @@
+"""What the tests and the benchmarks share: real servers, the spec check, the shipped models."""
