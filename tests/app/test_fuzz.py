@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import schemathesis
 import yaml
-from flask import Flask
 from flask.testing import FlaskClient
 from openapi_schema_validator import OAS30Validator
 from schemathesis import GenerationMode
@@ -19,7 +18,7 @@ from schemathesis import GenerationMode
 from service import create_app
 from tests.support.models import REFERENCE_PROFILES
 from tests.support.servers import Server
-from tests.support.spec import OPENAPI_FILE, SpecCheckingClient, spec
+from tests.support.spec import OPENAPI_FILE, spec
 
 SEED = 20240501
 VALID = REFERENCE_PROFILES["minimal_required_only_b2b"]["profile"]
@@ -89,14 +88,6 @@ def test_the_fuzzing_sent_both_valid_and_invalid_profiles() -> None:
 
 
 # --- regression tests: the concrete requests behind what the fuzzing found ---
-
-
-@pytest.fixture
-def production_client() -> FlaskClient:
-    """Not TESTING, so an unexpected exception becomes the 500 a caller would get rather than a traceback."""
-    app: Flask = create_app()
-    app.test_client_class = SpecCheckingClient
-    return app.test_client()
 
 
 def test_a_batch_with_an_unknown_member_in_an_item_answers_that_item_alone(production_client: FlaskClient) -> None:
