@@ -1,4 +1,4 @@
-"""Every error as RFC 9457 `application/problem+json` (contract §6), in the caller's language."""
+"""Every error as RFC 9457 `application/problem+json` (docs/contract.md §6), in the caller's language."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class Problem(Exception):
         self.headers = dict(headers or {})
 
     def body(self, language: str) -> dict[str, Any]:
-        """The problem details (contract §6) in `language`, for the request being answered."""
+        """The problem details (docs/contract.md §6) in `language`, for the request being answered."""
         body: dict[str, Any] = {
             "type": "about:blank",
             "title": title(self.status, language),

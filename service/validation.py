@@ -1,4 +1,4 @@
-"""Marshmallow's errors as the contract's list of JSON pointers (contract §6), each in the caller's words.
+"""Marshmallow's errors as the contract's list of JSON pointers (docs/contract.md §6), each in the caller's words.
 
 The profile schema reports marshmallow's error keys (service.schemas.profile.FIELD_KEYS); here each becomes a
 Message of service.messages.FIELD_MESSAGES, with the values (choices, bounds) read from the field itself.

@@ -261,7 +261,7 @@ class BatchSchema(OutputSchema):
 
 def assessment_body(assessment: Assessment, profile: Mapping[str, Any], language: str,
                     assessment_id: str | None = None) -> dict[str, Any]:
-    """The answer to one profile (contract §5): its id, the fields it echoes, then the assessment in words.
+    """The answer to one profile (docs/contract.md §5): its id, the fields it echoes, then the assessment in words.
 
     The one builder of that envelope: the views, the OpenAPI example and the benchmark's null app use it.
     """

@@ -1,4 +1,4 @@
-"""The endpoints of contract §4 through the app: shapes, languages, headers."""
+"""The endpoints of docs/contract.md §4 through the app: shapes, languages, headers."""
 
 from __future__ import annotations
 

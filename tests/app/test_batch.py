@@ -1,4 +1,4 @@
-"""POST /assess/batch (contract §4): a result per item, in order; each equals what a single call gives."""
+"""POST /assess/batch (docs/contract.md §4): a result per item, in order; each equals what a single call gives."""
 
 from __future__ import annotations
 
