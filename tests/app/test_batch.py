@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from service.scoring import LANGUAGES
 from tests.support.metrics import sample
 from tests.support.models import REFERENCE_PROFILES
 from tests.support.servers import Server
@@ -20,7 +21,7 @@ def without_id(assessment: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_each_item_is_what_a_single_call_gives(client: FlaskClient) -> None:
-    for language in ("en", "pl"):
+    for language in LANGUAGES:
         headers = {"Accept-Language": language}
         batch = client.post("/assess/batch", json={"profiles": PROFILES}, headers=headers)
         assert batch.status_code == 200 and batch.headers["Content-Language"] == language
