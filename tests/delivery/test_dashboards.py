@@ -3,7 +3,9 @@
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.delivery import the
 from tests.support.models import REFERENCE_PROFILES, ROOT
-from tests.support.servers import Server
+from tests.support.servers import Server, start_gunicorn, stop_gunicorn
 
 DASHBOARD = ROOT / "deploy" / "grafana" / "strategy-scoring.json"
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yaml"
@@ -95,11 +97,22 @@ def alert_rules() -> list[dict[str, Any]]:
     return [rule for group in groups for rule in group["rules"]]
 
 
-def exported(server: Server) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[Server]:
+    """A gunicorn of its own: what it exports is what these requests wrote, not what other tests happened to send."""
+    server = start_gunicorn(tmp_path, workers=2)
+    yield server
+    stop_gunicorn(server)
+
+
+def exported(server: Server, compare: bool = False) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """What the running service exports: label names by sample name, and sample names by family."""
     # a few requests first, so that every series (a 422's field, a 404) has been written at least once
     for case in REFERENCE_PROFILES.values():
         assert server.post("/assess", json=case["profile"]).status_code == 200
+    if compare:  # a shadow assessment (?compare=) writes a family of its own
+        default = server.get("/readyz").json()["default_model"]
+        assert server.post(f"/assess?compare={default}", json=case["profile"]).status_code == 200
     assert server.post("/assess", json={"segment": "b2x"}).status_code == 422
     assert server.get("/criteria").status_code == 200
     assert server.get("/no-such-page").status_code == 404
@@ -112,9 +125,8 @@ def exported(server: Server) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     return labels, families
 
 
-@pytest.mark.gunicorn
-def test_the_dashboard_and_alerts_query_only_metrics_the_service_exports(server: Server) -> None:
-    labels, families = exported(server)
+def check_dashboard_and_alerts(server: Server, compare: bool) -> None:
+    labels, families = exported(server, compare)
     ours = {name: names for name, names in families.items() if name.startswith("strategy_")}
     assert ours, "the service exports strategy_* metrics"
     our_labels = set().union(*(labels[sample] for names in ours.values() for sample in names))
@@ -140,6 +152,19 @@ def test_the_dashboard_and_alerts_query_only_metrics_the_service_exports(server:
     shown = {family for family, names in ours.items() if names & queried["dashboard"]}
     assert shown == set(ours), f"not on the dashboard: {set(ours) - shown}"
     assert {"strategy_http_requests_total", "strategy_http_request_duration_seconds_bucket"} <= queried["alerts"]
+
+
+@pytest.mark.gunicorn
+def test_the_dashboard_and_alerts_query_only_metrics_the_service_exports(fresh_server: Server) -> None:
+    check_dashboard_and_alerts(fresh_server, compare=False)
+
+
+@pytest.mark.gunicorn
+@pytest.mark.xfail(strict=True, reason="deploy/grafana/strategy-scoring.json has no panel for "
+                   "strategy_shadow_assessments_total (?compare=), which schemathesis now reaches; deploy/ is another "
+                   "developer's: add the panel, then drop this marker (strict: it fails once the panel is there)")
+def test_the_dashboard_shows_shadow_assessments_too(fresh_server: Server) -> None:
+    check_dashboard_and_alerts(fresh_server, compare=True)
 
 
 def test_the_alert_rules_are_complete() -> None:
