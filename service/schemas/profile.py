@@ -95,14 +95,14 @@ class ProfileSchema(Schema):
         return profile if len(profile) == len(document) else None  # else it holds an unknown field
 
 
-# what a field's declaration may hold for the short way to know what it does; anything else is left to marshmallow
-UNDERSTOOD = ("required", "allow_none", "validate", "metadata", "error_messages")
 # set by binding the field to its schema, or the same validators spelt another way (compared as `validators`)
 BINDING = frozenset({"name", "parent", "root", "_creation_index", "validate", "validators"})
 
 
 def _understood(field: fields.Field) -> bool:
-    """Whether the field is what a declaration of only UNDERSTOOD arguments makes (no load_default, data_key, ...)."""
+    """Whether the field is exactly what a declaration of `required`, `allow_none`, `validate`, `metadata` and
+    `error_messages` alone makes: anything else it was declared with (load_default, data_key, attribute, a
+    deserialize function, ...) is something the short way does not know, so marshmallow decides."""
     try:
         plain = type(field)(required=field.required, allow_none=field.allow_none, validate=field.validators,
                             metadata=field.metadata, error_messages=field.error_messages)
@@ -115,8 +115,8 @@ def _understood(field: fields.Field) -> bool:
 
 def _plain_check(field: fields.Field) -> Callable[[Any], Any]:
     """A function giving what the field loads a plainly valid value to, and _UNSURE for any other value."""
-    # only String and StrictNumber fields declared with UNDERSTOOD arguments alone, and OneOf, Length or inclusive
-    # Range validators: any other field goes the full way
+    # only String and StrictNumber fields that _understood() and OneOf, Length or inclusive Range validators:
+    # any other field goes the full way
     if not _understood(field):
         return _leave_to_marshmallow
     allow_none = field.allow_none

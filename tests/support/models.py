@@ -8,7 +8,8 @@ from typing import Any
 
 ROOT = Path(__file__).parent.parent.parent
 MODEL_FILE = ROOT / "service" / "models" / "sales-strategy-v1.json"
-REFERENCE_PROFILES = json.loads((ROOT / "tests" / "data" / "reference-profiles.json").read_text())
+REFERENCE_PROFILES_FILE = ROOT / "tests" / "data" / "reference-profiles.json"
+REFERENCE_PROFILES = json.loads(REFERENCE_PROFILES_FILE.read_text())
 
 
 def model_document() -> dict[str, Any]:
