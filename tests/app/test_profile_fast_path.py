@@ -10,11 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError, fields, validate
 
-from bench.profiles import random_profiles
 from service.registry import ModelRegistry
 from service.schemas.profile import ProfileSchema, profile_schema
 from service.scoring import load_model
-from tests.support.models import MODEL_FILE, REFERENCE_PROFILES, model_document
+from tests.support.models import MODEL_FILE, REFERENCE_PROFILES, model_document, random_profiles
 
 MODEL = load_model(MODEL_FILE)
 PROFILE = profile_schema(MODEL)
