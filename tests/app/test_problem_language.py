@@ -3,6 +3,7 @@ Content-Language, for every way a request can go wrong; English stays word for w
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,7 @@ from flask.testing import FlaskClient
 
 from service.messages import FIELD_MESSAGES, PARTS, PROBLEMS, TITLES, Message, message_of
 from service.scoring import LANGUAGES
-from tests.support.models import REFERENCE_PROFILES
+from tests.support.models import REFERENCE_PROFILES, ROOT
 
 VALID = REFERENCE_PROFILES["minimal_required_only_b2b"]["profile"]
 JSON = "application/json"
@@ -136,3 +137,33 @@ def test_every_title_and_sentence_has_every_language() -> None:
     assert Message("invalid_fields", {"count": 1}).text("pl") == "Profil ma 1 nieprawidłowe pole."
     assert Message("invalid_fields", {"count": 12}).text("pl") == "Profil ma 12 nieprawidłowych pól."
     assert Message("invalid_fields", {"count": 22}).text("pl") == "Profil ma 22 nieprawidłowe pola."
+
+
+def english_sentences_raised() -> list[tuple[str, str]]:
+    """(where, sentence) for every English sentence service/ raises as a problem's detail, read with ast: the
+    literal and f-string arguments of Problem(...) and of auth's _challenge(...), each {value} as "X"."""
+    found = []
+    for path in sorted((ROOT / "service").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("Problem", "_challenge")):
+                continue
+            for argument in node.args:
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                    sentence = argument.value
+                elif isinstance(argument, ast.JoinedStr):
+                    sentence = "".join(part.value if isinstance(part, ast.Constant) else "X"
+                                       for part in argument.values)
+                else:
+                    continue
+                if " " in sentence:  # a sentence, not a realm
+                    found.append((f"{path.relative_to(ROOT)}:{node.lineno}", sentence))
+    return found
+
+
+def test_every_english_sentence_raised_anywhere_has_its_translation() -> None:
+    """A module that raises a Problem in English (request_body.py, auth.py, registry.py) is translated by the
+    catalogue entry its sentence fills: a new sentence without one fails here, naming where it is raised."""
+    sentences = english_sentences_raised()
+    assert len(sentences) >= 8, sentences
+    missing = [(where, sentence) for where, sentence in sentences if message_of(sentence) is None]
+    assert not missing, f"add these to service/messages.py PROBLEMS: {missing}"
