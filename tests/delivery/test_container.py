@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from service.scoring import LANGUAGES
 from tests.support.delivery import (
     DOCKERFILE,
     THE_CMD,
@@ -163,6 +164,8 @@ def test_the_image_installs_from_its_wheels_and_its_cmd_serves(tmp_path: Path) -
         docs = requests.get(server.url + "/docs", timeout=10)
         assert docs.status_code == 200 and "swagger-ui-bundle.js" in docs.text
         assert requests.get(server.url + "/docs/assets/swagger-ui-bundle.js", timeout=10).status_code == 200
+        playground = requests.get(server.url + "/", timeout=10)  # rendered from the wheel's own template
+        assert playground.status_code == 200 and f'data-languages="{" ".join(LANGUAGES)}"' in playground.text
 
         healthcheck = healthcheck_command(final)
         assert subprocess.run(healthcheck, env=env, timeout=10).returncode == 0
