@@ -117,9 +117,13 @@ FIELD_MESSAGES: dict[str, dict[str, str]] = {
     "not_an_object": {"en": "Must be an object.", "pl": "Musi być obiektem."},
 }
 
+# the language the code writes its sentences in, and so the one `message_of` reads them back from
+SOURCE_LANGUAGE = "en"
+
 for _catalogue in (TITLES, PROBLEMS, PARTS, FIELD_MESSAGES):  # a missing translation fails at import, not at run
     for _key, _texts in _catalogue.items():
-        assert set(_texts) == set(LANGUAGES), f"{_key}: {sorted(_texts)} is not {sorted(LANGUAGES)}"
+        if set(_texts) != set(LANGUAGES) or SOURCE_LANGUAGE not in _texts:
+            raise ValueError(f"service/messages.py, {_key}: {sorted(_texts)} is not {sorted(LANGUAGES)}")
 
 
 class Message(NamedTuple):
@@ -131,7 +135,7 @@ class Message(NamedTuple):
 
     def text(self, language: str) -> str:
         values = {name: _words(value, language) for name, value in self.values.items()}
-        if self.key == "invalid_fields":
+        if self.key == "invalid_fields":  # plural forms, which a template alone cannot say
             count = int(values["count"])
             values |= {"s": "" if count == 1 else "s",
                        "fields_pl": _polish_count(count, "nieprawidłowe pole", "nieprawidłowe pola",
@@ -148,7 +152,8 @@ def field_message(key: str, **values: Any) -> Message:
 
 
 def title(status: int, language: str) -> str:
-    return TITLES.get(status, {}).get(language) or TITLES.get(status, {}).get("en") or HTTPStatus(status).phrase
+    """RFC 9110's title of a status, in the language (a status without one: Python's English phrase)."""
+    return TITLES[status][language] if status in TITLES else HTTPStatus(status).phrase
 
 
 def message_of(sentence: str, catalogue: Mapping[str, Mapping[str, str]] = PROBLEMS) -> Message | None:
@@ -163,7 +168,7 @@ def message_of(sentence: str, catalogue: Mapping[str, Mapping[str, str]] = PROBL
 def in_language(detail: str | Message, language: str) -> str:
     """A detail in the caller's language: a Message in words, or an English sentence translated when known."""
     if isinstance(detail, str):
-        if language == LANGUAGES[0]:
+        if language == SOURCE_LANGUAGE:
             return detail
         found = message_of(detail)
         if found is None:
@@ -174,7 +179,7 @@ def in_language(detail: str | Message, language: str) -> str:
 
 def _words(value: Any, language: str) -> Any:
     """A value that is itself a phrase of PARTS, in the language; any other value as it is."""
-    if isinstance(value, str) and language != LANGUAGES[0]:
+    if isinstance(value, str) and language != SOURCE_LANGUAGE:
         found = message_of(value, PARTS)
         if found is not None:
             return found.text(language)
@@ -195,7 +200,8 @@ def _patterns(catalogue: Mapping[str, Mapping[str, str]]) -> tuple[tuple[str, re
     """Each entry's English template as a pattern, made once per catalogue."""
     found = _PATTERNS.get(id(catalogue))
     if found is None:
-        found = _PATTERNS[id(catalogue)] = tuple((key, _pattern(texts["en"])) for key, texts in catalogue.items())
+        found = _PATTERNS[id(catalogue)] = tuple((key, _pattern(texts[SOURCE_LANGUAGE]))
+                                                        for key, texts in catalogue.items())
     return found
 
 
