@@ -1,8 +1,10 @@
-"""The benchmark suite: `python -m bench` (see README, "Performance"). Not part of the test suite."""
+"""The benchmark suite: `python -m bench` (see bench/README.md). Not part of the test suite."""
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL_FILE = ROOT / "service" / "models" / "sales-strategy-v1.json"
-REFERENCE_PROFILES_FILE = ROOT / "tests" / "data" / "reference-profiles.json"
+# the shipped models and profiles as the tests know them: one support package for both (tests/support/)
+from tests.support.models import MODEL_FILE, REFERENCE_PROFILES_FILE, ROOT
+
+__all__ = ["MODEL_FILE", "REFERENCE_PROFILES_FILE", "RESULTS_FILE", "ROOT"]
+
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "latest.json"

@@ -18,7 +18,7 @@ from bench.metrics_cost import in_subprocess
 from bench.profiles import model_document, random_profiles
 from bench.report import Result
 from bench.rounds import alternate, median, ratio
-from bench.servers import Gunicorn
+from bench.servers import Gunicorn, start
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def prepare(app: Any, scratch: Path, count: int) -> Bodies:
     profiles = random_profiles(model_document(MODEL_FILE), count, seed=3)
     loaded = app.extensions["models"].get(None)
     with app.test_request_context("/assess", method="POST"):
-        answers = sorted((orjson.dumps(assess_document(loaded, p, "en")) for p in profiles), key=len)
+        answers = sorted((orjson.dumps(assess_document(loaded, p).body("en")) for p in profiles), key=len)
     bodies = Bodies(scratch / "singles.jsonl", scratch / "batch.jsonl", scratch / "null-answer.json", count)
     bodies.singles.write_bytes(b"\n".join(orjson.dumps(p) for p in profiles) + b"\n")
     bodies.batch.write_bytes(orjson.dumps({"profiles": profiles}) + b"\n")
@@ -67,10 +67,10 @@ def servers_against_baselines(generator: Generator, bodies: Bodies, workers: int
              "service copy": "service.wsgi:app"}
     started: dict[str, Gunicorn] = {}
     try:
-        started["service"] = Gunicorn(names["service"], workers, scratch)
-        started["null"] = Gunicorn(names["null"], workers, scratch, {"BENCH_NULL_BODY": str(bodies.null_answer)})
-        started["metrics off"] = Gunicorn(names["metrics off"], workers, scratch)
-        started["service copy"] = Gunicorn(names["service copy"], workers, scratch)
+        started["service"] = start(names["service"], workers, scratch)
+        started["null"] = start(names["null"], workers, scratch, {"BENCH_NULL_BODY": str(bodies.null_answer)})
+        started["metrics off"] = start(names["metrics off"], workers, scratch)
+        started["service copy"] = start(names["service copy"], workers, scratch)
         for server in started.values():
             _rate(generator, server, "/assess", bodies.singles, warmup)()
         rates = alternate(rounds, {name: _rate(generator, server, "/assess", bodies.singles, seconds)
@@ -110,8 +110,8 @@ def batch_against_single(generator: Generator, bodies: Bodies, workers: int, scr
     # the work done in a window several request-times long. 8 connections, because gthread workers may
     # take two batches at once and share one GIL while another worker idles: fewer leave cores unused.
     batches = python_generator(connections=8, warmup=1.5, keep_alive=False)
-    with Gunicorn("service.wsgi:app", workers, scratch) as server:
-        status, answer = server.post("/assess/batch", bodies.batch.read_bytes(), timeout=120)
+    with start("service.wsgi:app", workers, scratch) as server:
+        status, answer = server.raw("POST", "/assess/batch", bodies.batch.read_bytes(), timeout=120)
         document = orjson.loads(answer) if status == 200 else {}
         results = document.get("results", [])
         if status != 200 or len(results) != bodies.count or any(r.get("status") != 200 for r in results):

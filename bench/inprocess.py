@@ -67,7 +67,7 @@ def decision_cost(app: Any, count: int, rounds: int, verify_count: int) -> list[
         [a for a in answers[1:] if a["data"]["result"]["recommendation"] != first]
 
     measures = {
-        "ours: full pipeline": _per_item(lambda p: orjson.dumps(assess_document(loaded, p, "en")), profiles),
+        "ours: full pipeline": _per_item(lambda p: orjson.dumps(assess_document(loaded, p).body("en")), profiles),
         "ours: assess()": _per_item(lambda p: scoring.assess(model, p), profiles),
         "zen: evaluate()": _per_item(decision.evaluate, profiles),
         "zen: evaluate_batch()": zen_batch,
@@ -86,7 +86,7 @@ def decision_cost(app: Any, count: int, rounds: int, verify_count: int) -> list[
     core = ratio(zen, times["ours: assess()"])
     details = {name: {"median_us": median(v) * 1e6, "rounds_us": [x * 1e6 for x in v]} for name, v in times.items()}
     details |= {"profiles": count, "rounds": rounds, "verified_profiles": len(checked),
-                "response_bytes_median": median([len(orjson.dumps(assess_document(loaded, p, "en")))
+                "response_bytes_median": median([len(orjson.dumps(assess_document(loaded, p).body("en")))
                                                  for p in profiles[:100]])}
     results = [
         Result("1", "in-process: Zen time ÷ ours per decision (validation + scoring + explanations + orjson)", full,

@@ -16,17 +16,15 @@ def _body() -> bytes:
     path = os.environ.get("BENCH_NULL_BODY")
     if path:
         return Path(path).read_bytes()
-    import uuid
-
     import orjson
 
     from bench import MODEL_FILE
     from bench.profiles import reference_profiles
-    from service.scoring import assess, load_model, render
+    from service.schemas.responses import assessment_body
+    from service.scoring import assess, load_model
 
     profile = reference_profiles()[0]
-    return orjson.dumps({"assessment_id": str(uuid.uuid4()), "external_id": profile.get("external_id"),
-                         "industry": profile.get("industry"), **render(assess(load_model(MODEL_FILE), profile), "en")})
+    return orjson.dumps(assessment_body(assess(load_model(MODEL_FILE), profile), profile, "en"))
 
 
 BODY = _body()

@@ -24,16 +24,17 @@ from bench.rounds import alternate, median
 
 def phases(loaded: Any, profiles: list[dict[str, Any]]) -> dict[str, Callable[[], float]]:
     """One measure per phase of assess_document, each over the same profiles (inputs prepared beforehand)."""
+    from service.schemas.responses import assessment_body
     from service.scoring import assess, render
     from service.views.assessments import assess_document
 
     model = loaded.model
     valid = [loaded.profile_schema.load(p) for p in profiles]
     assessments = [assess(model, p) for p in valid]
-    bodies = [{"assessment_id": str(uuid.uuid4()), **render(a, "en")} for a in assessments]
+    bodies = [assessment_body(a, p, "en") for a, p in zip(assessments, valid, strict=True)]
     measures = {
         "whole: orjson.dumps(assess_document(...))": _per_item(
-            lambda p: orjson.dumps(assess_document(loaded, p, "en")), profiles),
+            lambda p: orjson.dumps(assess_document(loaded, p).body("en")), profiles),
         "validation: profile_schema.load": _per_item(loaded.profile_schema.load, profiles),
         "assess() (all analysis)": _per_item(lambda p: assess(model, p), valid),
         "render(..., 'en')": _per_item(lambda a: render(a, "en"), assessments),
@@ -67,12 +68,12 @@ def main() -> None:
         print(f"{'phase':<44} {'µs':>8} {'share':>7}")
         for name, values in times.items():
             print(f"{name:<44} {median(values) * 1e6:8.1f} {median(values) / whole:7.1%}")
-        sizes = [len(orjson.dumps(assess_document(loaded, p, "en"))) for p in profiles]
+        sizes = [len(orjson.dumps(assess_document(loaded, p).body("en"))) for p in profiles]
         print(f"\nresponse body: median {median(sizes)} bytes")
         profiler = cProfile.Profile()
         profiler.enable()
         for p in profiles * 3:
-            orjson.dumps(assess_document(loaded, p, "en"))
+            orjson.dumps(assess_document(loaded, p).body("en"))
         profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)

@@ -10,14 +10,14 @@ from pathlib import Path
 from bench.load import python_generator
 from bench.report import Result
 from bench.rounds import median
-from bench.servers import Gunicorn
+from bench.servers import Gunicorn, start
 
 
 def _scrape_seconds(server: Gunicorn, count: int) -> tuple[float, int]:
     times, size = [], 0
     for _ in range(count):
         started = time.perf_counter()
-        status, body = server.get("/metrics")
+        status, body = server.raw("GET", "/metrics")
         times.append(time.perf_counter() - started)
         if status != 200:
             raise RuntimeError(f"GET /metrics answered {status}")
@@ -47,7 +47,7 @@ def _settle(server: Gunicorn, singles: Path, gone: set[int], seconds: float = 60
 
 
 def metrics_after_restarts(singles: Path, workers: int, scratch: Path, restarts: int, scrapes: int) -> list[Result]:
-    with Gunicorn("service.wsgi:app", workers, scratch) as server:
+    with start("service.wsgi:app", workers, scratch) as server:
         _settle(server, singles, set())
         before_files = len(list(server.metrics_dir.iterdir()))
         before, before_size = _scrape_seconds(server, scrapes)

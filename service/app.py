@@ -35,7 +35,13 @@ class OrjsonProvider(JSONProvider):
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """The service: settings from DEFAULTS, then STRATEGY_* variables, then `test_config`; every model loaded."""
+    """The service as a Flask app, ready to serve (gunicorn imports it through service.wsgi).
+
+    Settings come from service.config.DEFAULTS, then STRATEGY_* environment variables (JSON-parsed, except the
+    secrets, taken as written), then `test_config`. Every model file in MODEL_DIR is loaded and validated now, so
+    a broken one stops the start; the registry is `app.extensions["models"]`. Then logging, the API keys, the
+    error handlers, the request lifecycle, one blueprint per resource and the `flask` commands.
+    """
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("STRATEGY")

@@ -14,15 +14,16 @@ from flask import Flask
 
 from service.schemas import responses
 from service.schemas.profile import batch_schema
-from service.scoring import assess, render
+from service.schemas.responses import assessment_body
+from service.scoring import LANGUAGES, assess
 
 TITLE = "Strategy-scoring service"
 VERSION = "1.0.0"
 DESCRIPTION = (
     "Tells a business which sales strategy fits it: `relational`, `transactional` or `hybrid`, with the numbers, "
-    "a rationale a salesperson can read (English or Polish, by `Accept-Language`), the single changes that would "
+    "a rationale a salesperson can read (in {languages}, by `Accept-Language`), the single changes that would "
     "flip the answer, and a playbook. Every weight and sentence comes from a versioned model file whose sources "
-    "are sections of one seed article. Errors are RFC 9457 problem details."
+    "are sections of one seed article. Errors are RFC 9457 problem details, in the same language."
 )
 EXAMPLE_PROFILE = {
     "segment": "b2b", "sales_goal": "balanced", "product_complexity": "high", "purchase_cycle": "medium",
@@ -67,7 +68,7 @@ def _headers(*names: str) -> dict[str, Any]:
 
 def _problems(*statuses: int) -> dict[int, Any]:
     return {
-        status: {"description": PROBLEMS[status], "headers": _headers(),
+        status: {"description": PROBLEMS[status], "headers": _headers("Content-Language"),
                  "content": {"application/problem+json": {"schema": _ref("Problem")}}}
         for status in statuses
     }
@@ -77,23 +78,25 @@ def build_spec(app: Flask) -> dict[str, Any]:
     registry = app.extensions["models"]
     loaded = registry.get(None)
     views = app.view_functions
-    example = {"assessment_id": EXAMPLE_ASSESSMENT_ID, "external_id": EXAMPLE_PROFILE["external_id"],
-               "industry": EXAMPLE_PROFILE["industry"], **render(assess(loaded.model, EXAMPLE_PROFILE), "en")}
+    example = assessment_body(assess(loaded.model, EXAMPLE_PROFILE), EXAMPLE_PROFILE, LANGUAGES[0],
+                              EXAMPLE_ASSESSMENT_ID)
+    languages = ", ".join(LANGUAGES)
+    models = sorted(registry.models)
 
     spec = APISpec(title=TITLE, version=VERSION, openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
-                   info={"description": DESCRIPTION})
+                   info={"description": DESCRIPTION.format(languages=languages)})
     profile = type(loaded.profile_schema)
     spec.components.schema("Profile", schema=profile)
-    spec.components.schema("BatchRequest", schema=batch_schema(profile, app.config["MAX_BATCH"]))
+    spec.components.schema("BatchRequest", schema=batch_schema(app.config["MAX_BATCH"]))
     for name, schema in OUTPUT_SCHEMAS.items():
         spec.components.schema(name, schema=schema)
     spec.components.header("X-Request-ID", {
         "description": "The caller's request id when it sent a sane one ([A-Za-z0-9._:-]{1,128}), else a new one.",
         "schema": {"type": "string"}})
-    spec.components.header("Content-Language", {"description": "The language of the text: en or pl.",
-                                                "schema": {"type": "string", "enum": ["en", "pl"]}})
+    spec.components.header("Content-Language", {"description": f"The language of the text: one of {languages}.",
+                                                "schema": {"type": "string", "enum": list(LANGUAGES)}})
     spec.components.parameter("Accept-Language", "header", {
-        "description": "en (default) or pl; the text follows it, no number does.",
+        "description": f"One of {languages} (default {LANGUAGES[0]}); the text follows it, no number does.",
         "schema": {"type": "string"}, "required": False})
     spec.components.security_scheme("apiKey", {
         "type": "http", "scheme": "bearer",
@@ -104,10 +107,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.parameter("compare", "query", {
         "description": "A second model (id@version) to assess the same profile with, side by side in `comparison`: "
                        "shadow evaluation that never changes the answer.",
-        "schema": {"type": "string"}, "required": False})
+        "schema": {"type": "string", "enum": models}, "required": False})
     spec.components.parameter("model", "query", {
-        "description": f"The model to answer with, as id@version; default {registry.default}.",
-        "schema": {"type": "string", "example": registry.default}, "required": False})
+        "description": f"The model to answer with, as id@version; default {registry.default}. Any other is a 404.",
+        "schema": {"type": "string", "enum": models, "example": registry.default}, "required": False})
 
     def operation(view: str, responses: dict[int, Any], **extra: Any) -> dict[str, Any]:
         return {"operationId": view.split(".")[-1], "summary": (views[view].__doc__ or "").strip(),

@@ -11,12 +11,19 @@ from service.scoring import Model, ModelError, load_models
 
 @dataclass(frozen=True)
 class LoadedModel:
+    """A model, with the profile schema built from its criteria (and that schema's field names)."""
+
     model: Model
     profile_schema: ProfileSchema  # made once per model: its plain checks are derived when it is made
     fields: frozenset[str]
 
 
 class ModelRegistry:
+    """The models the service answers with, by `id@version`, and the one a request that names none gets.
+
+    The default is the configured one (STRATEGY_DEFAULT_MODEL), else the highest version loaded.
+    """
+
     def __init__(self, models: dict[str, Model], default: str) -> None:
         self.models = {key: _loaded(model) for key, model in models.items()}
         if not default:
@@ -28,6 +35,7 @@ class ModelRegistry:
 
     @classmethod
     def from_folder(cls, folder: str, default: str) -> ModelRegistry:
+        """Every model file of `folder`, loaded and validated (a broken one raises ModelError naming it)."""
         return cls(load_models(folder), default)
 
     def get(self, key: str | None) -> LoadedModel:

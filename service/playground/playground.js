@@ -1,7 +1,8 @@
 // The assessment playground: a form built from GET /criteria, and POST /assess answers drawn for people.
 // It calls the public API like any other caller: same origin, relative URLs, the documented headers.
 
-const LANGUAGES = ["en", "pl"];
+// The languages the service speaks, as the page's server wrote them (service.scoring.LANGUAGES): not a list of its own.
+const LANGUAGES = (document.documentElement.dataset.languages ?? "en").split(" ").filter(Boolean);
 
 const state = {
   lang: "en",
@@ -69,7 +70,8 @@ function strategyLabel(name) {
   return list(state.criteria?.strategies).find((strategy) => strategy.name === name)?.label ?? String(name);
 }
 
-function isPercentScale(number) {
+// A scale from 0 to 1 is a share: asked for, sent and refused as one (0.7), shown as a percentage (70%).
+function isShareScale(number) {
   return isObject(number) && number.minimum === 0 && number.maximum === 1;
 }
 
@@ -79,7 +81,7 @@ function valueLabel(name, value) {
   if (criterion && Array.isArray(criterion.options)) {
     return criterion.options.find((option) => option.value === value)?.label ?? String(value);
   }
-  if (criterion && typeof value === "number" && isPercentScale(criterion.number)) return percent(value);
+  if (criterion && typeof value === "number" && isShareScale(criterion.number)) return percent(value);
   return String(value);
 }
 
@@ -134,19 +136,18 @@ function radioOption(criterion, index, value, label, checked, extraClass = "") {
     el("span", { text: label }));
 }
 
+// The same unit as the API, so that what the service says about the value is about what was typed.
 function numberQuestion(criterion, answer) {
-  const scale = isPercentScale(criterion.number) ? "percent" : "raw";
-  const factor = scale === "percent" ? 100 : 1;
   const id = `input-${criterion.name}`;
   const input = el("input", {
-    type: "number", id, name: criterion.name, step: "any", inputmode: "decimal", "data-scale": scale,
-    min: isObject(criterion.number) ? criterion.number.minimum * factor : null,
-    max: isObject(criterion.number) ? criterion.number.maximum * factor : null,
+    type: "number", id, name: criterion.name, step: "any", inputmode: "decimal",
+    min: isObject(criterion.number) ? criterion.number.minimum : null,
+    max: isObject(criterion.number) ? criterion.number.maximum : null,
     required: criterion.required,
   });
   if (answer) input.value = answer;
   const row = el("div", { class: "number-row" },
-    el("label", { for: id, text: scale === "percent" ? t("percentLabel") : t("numberLabel") }), input);
+    el("label", { for: id, text: isShareScale(criterion.number) ? t("shareLabel") : t("numberLabel") }), input);
   if (!criterion.required) {
     const unknown = el("input", { type: "checkbox", id: `${criterion.name}-unknown`, checked: !answer });
     input.addEventListener("input", () => { if (input.value !== "") unknown.checked = false; });
@@ -221,8 +222,7 @@ function collectProfile() {
       if (input.validity.badInput) {
         problems.push({ pointer: `/${criterion.name}`, detail: t("numberInvalid") });
       } else if (input.value !== "") {
-        const value = Number(input.value);
-        profile[criterion.name] = input.dataset.scale === "percent" ? value / 100 : value;
+        profile[criterion.name] = Number(input.value);
       }
     }
   }
@@ -267,9 +267,7 @@ function showProblem({ title, detail, errors, requestId }, { focus = true } = {}
       const fieldset = document.getElementById(`field-${name}`);
       fieldset.classList.add("has-error");
       const message = $(".field-error", fieldset);
-      // the service counts shares from 0 to 1; this form asks for them in percent
-      const note = $("input[data-scale=percent]", fieldset) ? t("percentNote") : "";
-      message.textContent = [message.textContent, text(error.detail), note].filter(Boolean).join(" ");
+      message.textContent = [message.textContent, text(error.detail)].filter(Boolean).join(" ");
       for (const input of fieldset.querySelectorAll("input")) input.setAttribute("aria-invalid", "true");
       const link = el("a", { href: `#field-${name}`, text: criterionLabel(name) });
       link.addEventListener("click", (event) => { event.preventDefault(); focusField(name); });

@@ -5,9 +5,13 @@ The tests validate every response against the OpenAPI document generated from th
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
-from service.scoring import STRATEGIES
+from service.scoring import STRATEGIES, Assessment, render
 
 FAVOURS = ("relational", "transactional", "neither")
 
@@ -243,7 +247,8 @@ class BatchCountsSchema(OutputSchema):
 
 class BatchItemSchema(Schema):
     index = _required(fields.Integer(metadata={"description": "The item's position in the request."}))
-    status = _required(fields.Integer(metadata={"description": "200, or the problem's status (422)."}))
+    status = _required(fields.Integer(validate=validate.OneOf((200, 422)), metadata={
+        "description": "200 with `assessment`, or 422 with `problem` when the item is not a valid profile."}))
     assessment = fields.Nested(AssessmentSchema, metadata={"description": "When status is 200."})
     problem = fields.Nested(ProblemSchema, metadata={"description": "When status is not 200."})
 
@@ -252,3 +257,13 @@ class BatchSchema(OutputSchema):
     results = fields.List(fields.Nested(BatchItemSchema), metadata={"description": "One per profile, in order."})
     counts = fields.Nested(BatchCountsSchema)
     model = fields.Nested(ModelRefSchema)
+
+
+def assessment_body(assessment: Assessment, profile: Mapping[str, Any], language: str,
+                    assessment_id: str | None = None) -> dict[str, Any]:
+    """The answer to one profile (docs/contract.md §5): its id, the fields it echoes, then the assessment in words.
+
+    The one builder of that envelope: the views, the OpenAPI example and the benchmark's null app use it.
+    """
+    return {"assessment_id": assessment_id or str(uuid.uuid4()), "external_id": profile.get("external_id"),
+            "industry": profile.get("industry"), **render(assessment, language)}

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from flask import Blueprint, Response, send_from_directory
+from flask import Blueprint, Response, render_template
+
+from service.scoring import LANGUAGES
 
 ASSETS = Path(__file__).parent.parent / "playground"
+# each language's name in itself, from the page's own catalogue (a test holds it to LANGUAGES)
+LANGUAGE_NAMES = {language: strings["languageName"]
+                  for language, strings in json.loads((ASSETS / "i18n.json").read_text(encoding="utf-8")).items()}
 
 # Everything from this origin only, nothing inline: the page's scripts and styles are files beside it.
 CONTENT_SECURITY_POLICY = "; ".join((
@@ -22,14 +28,17 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "frame-ancestors 'none'",
 ))
 
-blueprint = Blueprint("playground", __name__, static_folder=str(ASSETS), static_url_path="/playground/assets")
+blueprint = Blueprint("playground", __name__, static_folder=str(ASSETS), static_url_path="/playground/assets",
+                      template_folder=str(ASSETS))
 
 
 @blueprint.get("/")
 @blueprint.get("/playground")
 def page() -> Response:
-    """The playground page; its script reads GET /criteria and posts to POST /assess like any caller."""
-    response = send_from_directory(ASSETS, "index.html", mimetype="text/html")
+    """The playground page, its language switch from the service's languages; its script reads GET /criteria and
+    posts to POST /assess like any caller."""
+    response = Response(render_template("index.html", languages=LANGUAGES, names=LANGUAGE_NAMES),
+                        mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
     return response
 

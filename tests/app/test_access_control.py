@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import create_app
 from tests.support.models import REFERENCE_PROFILES
 from tests.support.servers import start_gunicorn, stop_gunicorn
-from tests.support.spec import SpecCheckingClient
 
 PROFILE = REFERENCE_PROFILES["minimal_required_only_b2b"]["profile"]
 KEY_IN_ENV, KEY_IN_FILE, METRICS_TOKEN = "env-key-7f3a9c", "file-key-ä91b", "metrics-token-55e1"
 
 
 @pytest.fixture
-def guarded(tmp_path: Path) -> Flask:
+def guarded(tmp_path: Path, make_app: Callable[..., Flask]) -> Flask:
     keys = tmp_path / "keys"
     keys.write_text(f"# one key a line\n{KEY_IN_FILE}\n\n", encoding="utf-8")
-    app = create_app({"TESTING": True, "API_KEYS": f" {KEY_IN_ENV} ,", "API_KEYS_FILE": str(keys),
-                      "METRICS_TOKEN": METRICS_TOKEN})
-    app.test_client_class = SpecCheckingClient
-    return app
+    return make_app(API_KEYS=f" {KEY_IN_ENV} ,", API_KEYS_FILE=str(keys), METRICS_TOKEN=METRICS_TOKEN)
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -137,12 +133,11 @@ def test_the_decision_log_carries_the_profile_only_when_configured(tmp_path: Pat
     assert decisions[0]["profile"] == PROFILE
 
 
-def test_keys_from_the_environment_are_taken_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_from_the_environment_are_taken_as_written(monkeypatch: pytest.MonkeyPatch,
+                                                        make_app: Callable[..., Flask]) -> None:
     monkeypatch.setenv("STRATEGY_API_KEYS", "1e5")  # JSON would read this as the number 100000.0
     monkeypatch.setenv("STRATEGY_METRICS_TOKEN", "true")
-    app = create_app({"TESTING": True})
-    app.test_client_class = SpecCheckingClient
-    client = app.test_client()
+    client = make_app().test_client()
     assert client.post("/assess", json=PROFILE, headers={"Authorization": "Bearer 1e5"}).status_code == 200
     assert client.post("/assess", json=PROFILE, headers={"Authorization": "Bearer 100000.0"}).status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer true"}).status_code == 200

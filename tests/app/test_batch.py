@@ -1,16 +1,17 @@
-"""POST /assess/batch (contract §4): a result per item, in order; each equals what a single call gives."""
+"""POST /assess/batch (docs/contract.md §4): a result per item, in order; each equals what a single call gives."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 
-from service import create_app
+from service.scoring import LANGUAGES
 from tests.support.metrics import sample
 from tests.support.models import REFERENCE_PROFILES
 from tests.support.servers import Server
-from tests.support.spec import SpecCheckingClient
 
 PROFILES = [case["profile"] for case in REFERENCE_PROFILES.values()]
 
@@ -20,7 +21,7 @@ def without_id(assessment: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_each_item_is_what_a_single_call_gives(client: FlaskClient) -> None:
-    for language in ("en", "pl"):
+    for language in LANGUAGES:
         headers = {"Accept-Language": language}
         batch = client.post("/assess/batch", json={"profiles": PROFILES}, headers=headers)
         assert batch.status_code == 200 and batch.headers["Content-Language"] == language
@@ -42,10 +43,8 @@ def test_one_bad_item_never_fails_the_others(client: FlaskClient) -> None:
     assert body["counts"] == {"relational": 1, "hybrid": 1, "transactional": 0, "invalid": 2}
 
 
-def test_over_the_maximum_is_a_clear_413() -> None:
-    app = create_app({"TESTING": True, "MAX_BATCH": 3})
-    app.test_client_class = SpecCheckingClient
-    response = app.test_client().post("/assess/batch", json={"profiles": PROFILES})
+def test_over_the_maximum_is_a_clear_413(make_app: Callable[..., Flask]) -> None:
+    response = make_app(MAX_BATCH=3).test_client().post("/assess/batch", json={"profiles": PROFILES})
     assert response.status_code == 413
     assert response.get_json()["detail"] == "The batch has 4 profiles; the limit is 3. Split it."
 

@@ -8,19 +8,26 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
 
-from bench.profiles import random_profiles
 from service.registry import ModelRegistry
 from service.schemas.profile import ProfileSchema, profile_schema
 from service.scoring import load_model
-from tests.support.models import MODEL_FILE, REFERENCE_PROFILES, model_document
+from tests.support.models import MODEL_FILE, REFERENCE_PROFILES, model_document, random_profiles
 
 MODEL = load_model(MODEL_FILE)
 PROFILE = profile_schema(MODEL)
 SCHEMA = PROFILE()
+
+
+class PlainSchema(Schema):
+    """Marshmallow's own Schema, reporting its schema-level errors by the same keys as the profile schema."""
+
+    error_messages = ProfileSchema.error_messages
+
+
 # the same declared fields in a plain marshmallow schema: what the short way must agree with
-PLAIN = Schema.from_dict(dict(PROFILE._declared_fields), name="Profile")()
+PLAIN = PlainSchema.from_dict(dict(PROFILE._declared_fields), name="Profile")()
 FIELD_NAMES = sorted(SCHEMA.load_fields)
 OPTION_VALUES = sorted({o.value for c in MODEL.criteria for o in c.options})
 ECHOED_LENGTHS = {"external_id": 128, "industry": 100}
@@ -146,3 +153,22 @@ def test_other_options_go_the_full_way(options: dict[str, Any]) -> None:
 def test_a_schema_made_with_other_options_goes_the_full_way() -> None:
     assert PROFILE(partial=True).plain_load({}) is None
     assert PROFILE(partial=True).load({}) == {}
+
+
+@pytest.mark.parametrize("declaration", [
+    {"load_default": "medium"}, {"load_default": None, "allow_none": True}, {"data_key": "price"},
+    {"attribute": "price"}])
+def test_a_field_the_short_way_does_not_know_gets_marshmallows_result(declaration: dict[str, Any]) -> None:
+    """Today's fields are plain; a field declared with anything else (load_default, data_key, ...) is marshmallow's."""
+    price_level = fields.String(validate=validate.OneOf(["low", "medium", "high", "premium"]), **declaration)
+    declared = {**PROFILE._declared_fields, "price_level": price_level}
+    schema = ProfileSchema.from_dict(declared, name="Profile")()
+    plain = PlainSchema.from_dict(declared, name="Profile")()
+    profile = REFERENCE_PROFILES["minimal_required_only_b2b"]["profile"]
+    answered = {**profile, declaration.get("data_key", "price_level"): "high"}
+    assert schema.plain_load(answered) is None  # it does not guess what the declaration does
+    for document in (profile, answered):
+        assert outcome(schema, document) == outcome(plain, document)
+    if "load_default" in declaration:  # absent, it is marshmallow's to fill in
+        assert schema.plain_load(profile) is None
+        assert schema.load(profile)["price_level"] == declaration["load_default"]

@@ -11,6 +11,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, Request, expect
 
+from service.scoring import LANGUAGES
 from tests.support.browser import screenshot
 from tests.support.models import REFERENCE_PROFILES, ROOT
 from tests.support.servers import Server, start_gunicorn, stop_gunicorn
@@ -43,7 +44,7 @@ class Visit:
             if radio.count():
                 radio.check()
             elif self.page.locator(f"#input-{name}").count():
-                self.page.fill(f"#input-{name}", f"{value * 100:g}")
+                self.page.fill(f"#input-{name}", f"{value:g}")  # a share, as the API takes it
 
     def assess(self) -> dict[str, Any]:
         with self.page.expect_response(lambda r: r.url.endswith("/assess") and r.request.method == "POST") as info:
@@ -149,7 +150,7 @@ def test_the_page_and_its_assets_are_served_same_origin_under_a_strict_csp(serve
 
 
 def test_the_catalogue_has_every_string_in_both_languages() -> None:
-    assert set(CATALOGUE) == {"en", "pl"}
+    assert set(CATALOGUE) == set(LANGUAGES)
     assert CATALOGUE["en"].keys() == CATALOGUE["pl"].keys()
     assert all(isinstance(v, str) and v.strip() for strings in CATALOGUE.values() for v in strings.values())
     used = set(re.findall(r'data-i18n="(\w+)"', (ASSETS / "index.html").read_text()))
@@ -183,7 +184,8 @@ def test_the_form_has_every_criterion_with_its_options_and_the_question_as_help(
             else:
                 expect(unknown).to_be_checked()
         else:
-            expect(field.get_by_label(CATALOGUE["en"]["percentLabel"])).to_have_attribute("type", "number")
+            expect(field.get_by_label(CATALOGUE["en"]["shareLabel"])).to_have_attribute("type", "number")
+            expect(field.locator("input[type=number]")).to_have_attribute("max", "1")  # the API's unit
     # every control has a label
     unlabelled = page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
         .filter(e => e.labels.length === 0).map(e => e.id || e.name)""")
@@ -316,6 +318,41 @@ def test_switching_to_polish_redraws_labels_and_the_answer_in_polish(page: Page,
     visit.check_clean()
 
 
+def test_the_language_switch_offers_the_service_s_languages(page: Page, server: Server) -> None:
+    Visit(page, server).open("/")
+    expect(page.locator("html")).to_have_attribute("data-languages", " ".join(LANGUAGES))
+    buttons = page.locator("[data-lang]")
+    expect(buttons).to_have_count(len(LANGUAGES))
+    for language in LANGUAGES:
+        expect(page.locator(f'[data-lang="{language}"]')).to_have_text(CATALOGUE[language]["languageName"])
+
+
+def test_a_problem_is_shown_in_polish_after_switching_to_polish(page: Page, server: Server) -> None:
+    """The service's problem details (title, detail, each field's) come in the page's language, unit included."""
+    visit = Visit(page, server)
+    visit.open("/?lang=pl")
+    profile = {k: v for k, v in REFERENCE_PROFILES["b2b_it_consultancy"]["profile"].items() if k != "segment"}
+    visit.fill(profile)
+    page.fill("#input-retention_rate", "1.5")
+    with page.expect_response(lambda r: r.url.endswith("/assess") and r.request.method == "POST") as info:
+        page.click("#assess-button")
+    assert info.value.headers["content-language"] == "pl"
+    body = info.value.json()
+    assert body["title"] == "Nieprzetwarzalna treść" and body["detail"] == "Profil ma 2 nieprawidłowe pola."
+    details = {e["pointer"]: e["detail"] for e in body["errors"]}
+    assert details == {"/segment": "Brak wartości wymaganego pola.",
+                       "/retention_rate": "Musi być udziałem od 0 do 1 (0,7 oznacza 70%)."}
+    summary = page.locator("#error")
+    expect(summary).to_contain_text(body["title"])
+    expect(summary).to_contain_text(body["detail"])
+    for name in ("segment", "retention_rate"):
+        expect(page.locator(f"#error-{name}")).to_have_text(details[f"/{name}"])
+    expect(page.locator("#field-retention_rate label[for=input-retention_rate]")).to_have_text(
+        CATALOGUE["pl"]["shareLabel"])
+    screenshot(page, "playground-error-pl")
+    visit.check_clean()
+
+
 def test_on_a_phone_nothing_scrolls_sideways_in_either_language(page: Page, server: Server) -> None:
     page.set_viewport_size(PHONE)
     visit = Visit(page, server)
@@ -344,7 +381,7 @@ def test_a_422_is_shown_next_to_the_fields_it_names(page: Page, server: Server) 
     visit.open()
     profile = {k: v for k, v in REFERENCE_PROFILES["b2b_it_consultancy"]["profile"].items() if k != "segment"}
     visit.fill(profile)
-    page.fill("#input-retention_rate", "150")  # a share over 100%: the service, not the page, says no
+    page.fill("#input-retention_rate", "1.5")  # a share over 1 (150%): the service, not the page, says no
     body = visit.assess()
 
     assert body["status"] == 422
@@ -356,7 +393,7 @@ def test_a_422_is_shown_next_to_the_fields_it_names(page: Page, server: Server) 
         expect(page.locator(f"#error-{name}")).to_contain_text(details[f"/{name}"])
         expect(field).to_have_attribute("aria-describedby", re.compile(rf"\berror-{name}\b"))
         expect(field.locator("input").first).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#error-retention_rate")).to_contain_text(CATALOGUE["en"]["percentNote"])
+    assert "0.7 means 70%" in details["/retention_rate"]  # the unit the field asks for
     expect(page.locator("#field-sales_goal")).not_to_have_class(re.compile(r"\bhas-error\b"))
     summary = page.locator("#error")
     expect(summary).to_have_attribute("role", "alert")

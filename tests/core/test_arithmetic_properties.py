@@ -5,16 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from service.scoring import assess, decide, render
 from service.scoring.arithmetic import decisiveness
 from tests.support.profiles import MODEL, profiles, values
-
-settings.register_profile("default", max_examples=300, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("default")
 
 
 def numbers(document: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from itertools import combinations, product
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import example, given, settings
 
-from service import create_app
 from service.scoring import Model, assess, decide, render
 from tests.support.models import REFERENCE_PROFILES, model_document, model_folder
 from tests.support.profiles import MODEL, profiles
-from tests.support.spec import SpecCheckingClient
 
 ACTIONABLE = [c for c in MODEL.criteria if c.actionable]
 
@@ -169,10 +168,8 @@ def two_models(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def champion_app(two_models: Path) -> Flask:
-    app = create_app({"TESTING": True, "MODEL_DIR": str(two_models), "DEFAULT_MODEL": "sales-strategy@1.0.0"})
-    app.test_client_class = SpecCheckingClient
-    return app
+def champion_app(two_models: Path, make_app: Callable[..., Flask]) -> Flask:
+    return make_app(MODEL_DIR=str(two_models), DEFAULT_MODEL="sales-strategy@1.0.0")
 
 
 def test_a_request_can_name_its_model_and_compare_with_another(champion_app: Flask) -> None:
@@ -196,8 +193,9 @@ def test_a_request_can_name_its_model_and_compare_with_another(champion_app: Fla
     assert [c["weight"] for c in criteria["criteria"] if c["name"] == "crm_maturity"] == [6]
 
 
-def test_without_a_configured_default_the_newest_version_answers(two_models: Path) -> None:
-    app = create_app({"TESTING": True, "MODEL_DIR": str(two_models)})
+def test_without_a_configured_default_the_newest_version_answers(two_models: Path,
+                                                                 make_app: Callable[..., Flask]) -> None:
+    app = make_app(MODEL_DIR=str(two_models))
     assert app.extensions["models"].default == "sales-strategy@1.1.0"
 
 

@@ -12,18 +12,9 @@ from pathlib import Path
 
 from service import create_app
 from service.metrics import METHODS
+from tests.support.metrics import sample
 from tests.support.models import REFERENCE_PROFILES, ROOT, model_document, model_folder
 from tests.support.servers import Server, refused_start, start_gunicorn, stop_gunicorn
-
-
-def sample(metrics: str, name: str, **labels: str) -> float:
-    """The value of one series in Prometheus text, 0 when it is absent."""
-    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
-    for line in metrics.splitlines():
-        match = re.fullmatch(rf"{name}(?:\{{(.*)\}})? (\S+)", line)
-        if match and ",".join(sorted((match.group(1) or "").split(","))) == wanted:
-            return float(match.group(2))
-    return 0.0
 
 
 def test_n_assessments_across_workers_are_n_in_metrics(server: Server) -> None:

@@ -1,4 +1,4 @@
-"""The cheap paths of the HTTP layer: log lines as json.dumps wrote them, and the language a header asks for."""
+"""Log lines: what json.dumps would write, on one line, with the exception and the record's own time."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from flask import Flask
 
 from service.logs import JsonFormatter
 
@@ -66,16 +65,3 @@ def test_the_time_of_a_log_line_is_its_records_time() -> None:
         record.created, record.msecs = created, (created - int(created)) * 1000
         expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(record.msecs):03d}Z"
         assert json.loads(formatter.format(record))["time"] == expected
-
-
-@pytest.mark.parametrize(("header", "language"), [
-    (None, "en"), ("", "en"), ("pl", "pl"), ("PL", "pl"), ("pl-PL", "pl"), ("pl_PL", "pl"),
-    ("pl-PL,en;q=0.5", "pl"), ("en-GB,pl;q=0.9", "en"), ("pl-PL,pl;q=0.9,en-US;q=0.8,en;q=0.7", "pl"),
-    ("de, en;q=0.1, pl;q=0.2", "pl"), ("en;q=0.9, pl", "pl"), ("pl;q=0", "en"), ("*", "en"), ("fr", "en"),
-    ("pl;q=abc, en;q=0.5", "en"), ("fr-CA, pl-PL;q=0.3", "pl"),
-])
-def test_the_language_follows_accept_language(app: Flask, header: str | None, language: str) -> None:
-    headers = {"Accept-Language": header} if header is not None else {}
-    for _ in range(2):  # the second answer comes from the cache
-        response = app.test_client().get("/criteria", headers=headers)
-        assert response.status_code == 200 and response.headers["Content-Language"] == language
