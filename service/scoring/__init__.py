@@ -5,11 +5,11 @@
     render(assess(model, {"segment": "b2b", ...}), "en")
 """
 
-from service.scoring.analysis import Change, Counterfactual, Margin, MissingAnswer, Plan, WeightRange
 from service.scoring.arithmetic import CONFIDENCE_FORMULA, Scorecard, decide
 from service.scoring.assessment import Assessment, Factor, assess
-from service.scoring.explanation import describe, render
+from service.scoring.explanations import Change, Counterfactual, Margin, MissingAnswer, Plan, WeightRange
 from service.scoring.model import LANGUAGES, STRATEGIES, Criterion, Model, ModelError, load_model, load_models
+from service.scoring.wording import describe, render
 
 __all__ = [
     "CONFIDENCE_FORMULA",

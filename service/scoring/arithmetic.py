@@ -20,6 +20,7 @@ CONFIDENCE_FORMULA = (
 
 
 def decide(index: float, threshold: float) -> str:
+    """The decision bands of contract §3, the one place they are spelled out."""
     if index >= threshold:
         return "relational"
     if index <= -threshold:
@@ -75,7 +76,8 @@ class Scorecard:
     @classmethod
     def of(cls, model: Model, profile: Profile) -> Scorecard:
         """The scorecard of a valid profile (unknown keys and None values ignored; a bad value raises ValueError)."""
-        values = {c.name: profile[c.name] for c in model.criteria if profile.get(c.name) is not None}
+        # an alias (an option kept for older profiles) is scored, and explained, as the option it maps to
+        values = {c.name: c.canonical(profile[c.name]) for c in model.criteria if profile.get(c.name) is not None}
         missing = [c.name for c in model.criteria if c.required and c.name not in values]
         if missing:
             raise ValueError(f"required criteria missing: {', '.join(missing)}")
@@ -121,7 +123,5 @@ class Scorecard:
             index = (base + weight * lean) / total
             if abs(abs(index) - threshold) < NEAR_BOUNDARY:
                 index = self.index_with({name: lean})
-            # decide(), inline: this runs for every single change of every assessment
-            outcomes.append((value, lean, index, "relational" if index >= threshold
-                             else "transactional" if index <= -threshold else "hybrid"))
+            outcomes.append((value, lean, index, decide(index, threshold)))
         return outcomes

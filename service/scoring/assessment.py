@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from service.scoring import analysis
-from service.scoring.analysis import Counterfactual, Margin, MissingAnswer, Plan, WeightRange
+from service.scoring import explanations
 from service.scoring.arithmetic import Profile, Scorecard, Value, confidence
+from service.scoring.explanations import Counterfactual, Margin, MissingAnswer, Plan, WeightRange
 from service.scoring.model import Criterion, Model
 
 
@@ -68,9 +68,9 @@ def assess(model: Model, profile: Profile) -> Assessment:
         scorecard=card,
         factors=tuple(factors),
         confidence=confidence(card.index, model.threshold, card.coverage),
-        counterfactuals=analysis.counterfactuals(card),
-        plans=analysis.plans(card),
-        margin=analysis.margin(card),
-        sensitivity=analysis.weight_sensitivity(card),
-        missing_information=analysis.missing_information(card),
+        counterfactuals=explanations.counterfactuals(card),
+        plans=explanations.plans(card),
+        margin=explanations.margin(card),
+        sensitivity=explanations.weight_sensitivity(card),
+        missing_information=explanations.missing_information(card),
     )

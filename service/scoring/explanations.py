@@ -130,7 +130,9 @@ def plans(card: Scorecard) -> tuple[Plan, ...]:
     """
     threshold, now = card.model.threshold, card.index
     actionable = [c for c in card.model.criteria if c.actionable]
-    alternatives = {c.name: c.other_choices(card.values.get(c.name)) for c in actionable}
+    # only the moves the model allows each criterion (a team is trained, never untrained)
+    alternatives = {c.name: c.plan_choices(card.values.get(c.name)) for c in actionable}
+    actionable = [c for c in actionable if alternatives[c.name]]
     # what setting a criterion to its lowest and to its highest other lean adds to the sums
     shifts = {}
     for criterion in actionable:
@@ -150,7 +152,7 @@ def plans(card: Scorecard) -> tuple[Plan, ...]:
                 to_low, to_high, weight = shifts[criterion.name]
                 low, high, added = low + to_low, high + to_high, added + weight
             lowest, highest = low / added, high / added
-            # can [lowest, highest] meet a sought band? (each band widened by NEAR_BOUNDARY against rounding)
+            # can [lowest, highest] meet a sought band (decide()'s, widened by NEAR_BOUNDARY against rounding)?
             if not ((relational and highest >= threshold - NEAR_BOUNDARY)
                     or (transactional and lowest <= -threshold + NEAR_BOUNDARY)
                     or (hybrid and lowest < threshold + NEAR_BOUNDARY and highest > -threshold - NEAR_BOUNDARY)):
