@@ -119,6 +119,17 @@ def _number_candidates(card: Scorecard, criterion: Criterion) -> list[tuple[Valu
     return [(value, criterion.lean(value)) for value in values]
 
 
+def allowed_moves(card: Scorecard, criterion: Criterion) -> tuple[tuple[Value, float], ...]:
+    """The answers a plan may move an actionable criterion to: only the ways its model allows (a team is trained,
+    never untrained). A capability left unanswered may be answered only so that the index moves the allowed way."""
+    value = card.values.get(criterion.name)
+    choices = criterion.plan_choices(value)
+    if value is None and criterion.moves != "either":
+        up = criterion.moves == "up"
+        choices = tuple(choice for choice in choices if (choice[1] > card.index if up else choice[1] < card.index))
+    return choices
+
+
 def plans(card: Scorecard) -> tuple[Plan, ...]:
     """For each other strategy, the smallest set of changes to actionable criteria that reaches it.
 
@@ -130,8 +141,7 @@ def plans(card: Scorecard) -> tuple[Plan, ...]:
     """
     threshold, now = card.model.threshold, card.index
     actionable = [c for c in card.model.criteria if c.actionable]
-    # only the moves the model allows each criterion (a team is trained, never untrained)
-    alternatives = {c.name: c.plan_choices(card.values.get(c.name)) for c in actionable}
+    alternatives = {c.name: allowed_moves(card, c) for c in actionable}
     actionable = [c for c in actionable if alternatives[c.name]]
     # what setting a criterion to its lowest and to its highest other lean adds to the sums
     shifts = {}

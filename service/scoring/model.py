@@ -131,15 +131,12 @@ class Criterion:
         set_(self, "_moves", self._allowed_moves(choices) if self.number is None else {})
 
     def _allowed_moves(self, choices: Choices) -> dict[str | float | None, Choices]:
-        """The options a plan may move each answer to; from an unanswered question, any but the one it moves from."""
-        leans = [lean for _, lean in choices]
-        allowed: dict[str | float | None, Choices] = {}
+        """The options a plan may move each answer to (from an unanswered question: any; explanations.plans narrows)."""
+        allowed: dict[str | float | None, Choices] = {None: choices}
         for value, lean in choices:
             allowed[value] = tuple(
                 c for c in choices if c[0] != value and (self.moves == "either" or (
                     c[1] > lean if self.moves == "up" else c[1] < lean)))
-        floor = min(leans) if self.moves == "up" else max(leans) if self.moves == "down" else None
-        allowed[None] = tuple(c for c in choices if floor is None or c[1] != floor)
         return allowed
 
     def lean(self, value: str | float) -> float:
