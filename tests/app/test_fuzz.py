@@ -89,7 +89,7 @@ def test_the_app_answers_every_generated_request_as_documented(case: schemathesi
 
 # A smaller budget over real HTTP, through gunicorn. Not schemathesis.pytest.from_fixture: its lazy tests break on
 # pytest 9.2 (they read `request.node._nodeid`, which is gone), so the base URL comes with each call instead.
-http_schema = load_schema(max_examples=10)
+http_schema = load_schema(max_examples=15)
 
 
 @http_schema.parametrize()
