@@ -8,6 +8,7 @@
 from service.scoring.arithmetic import CONFIDENCE_FORMULA, Scorecard, decide
 from service.scoring.assessment import Assessment, Factor, assess
 from service.scoring.explanations import Change, Counterfactual, Margin, MissingAnswer, Plan, WeightRange
+from service.scoring.governance import CaseResult, Comparison, calibrate, calibration_report, compare, sample_profiles
 from service.scoring.model import LANGUAGES, STRATEGIES, Criterion, Model, ModelError, load_model, load_models
 from service.scoring.wording import describe, render
 
@@ -16,7 +17,9 @@ __all__ = [
     "LANGUAGES",
     "STRATEGIES",
     "Assessment",
+    "CaseResult",
     "Change",
+    "Comparison",
     "Counterfactual",
     "Criterion",
     "Factor",
@@ -28,9 +31,13 @@ __all__ = [
     "Scorecard",
     "WeightRange",
     "assess",
+    "calibrate",
+    "calibration_report",
+    "compare",
     "decide",
     "describe",
     "load_model",
     "load_models",
     "render",
+    "sample_profiles",
 ]
