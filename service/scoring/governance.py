@@ -39,7 +39,7 @@ def calibration_report(model: Model, results: Iterable[CaseResult]) -> list[str]
         assessment, case = result.assessment, result.case
         margin = assessment.margin
         lines.append(
-            f"{result.index:3} {'ok  ' if result.passed else 'MISS'} {case.name:<32} "
+            f"{result.index:3} {'ok  ' if result.passed else 'MISS'} {case.name:<34} "
             f"{assessment.recommendation:<13} (allowed: {', '.join(case.expected)}) "
             f"index {assessment.index:+.3f}  margin {50 * margin.distance:4.1f} pts to {margin.runner_up}"
             f"{'  close call' if margin.close_call else ''}")

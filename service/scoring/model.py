@@ -357,6 +357,7 @@ class _Reader:
     def _case(self, model: Model, node: Any, where: str) -> CalibrationCase:
         self._expect(isinstance(node, dict), where, "must be an object")
         name = self._string(node, "name", where)
+        self._expect(re.fullmatch(r"[a-z0-9-]+", name) is not None, f"{where}/name", "must match [a-z0-9-]+")
         profile = self._object(node, "profile", where)
         problems = model.problems(profile)
         unknown = sorted(set(profile) - set(model.weights))
