@@ -78,7 +78,7 @@ def call_and_check(run: str, case: schemathesis.Case, **kwargs: Any) -> None:
     TALLY[run, case.operation.label, mode, response.status_code] += 1
 
 
-wsgi_schema = load_schema(max_examples=40)
+wsgi_schema = load_schema(max_examples=50)
 wsgi_schema.app = create_app()
 
 
