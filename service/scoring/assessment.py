@@ -12,6 +12,8 @@ from service.scoring.model import Criterion, Model
 
 
 class Factor(NamedTuple):
+    """One answered criterion: its value (as scored), lean and share of the index."""
+
     criterion: Criterion
     value: Value
     lean: float
@@ -24,6 +26,8 @@ class Factor(NamedTuple):
 
 @dataclass(frozen=True)
 class Assessment:
+    """One profile scored by one model: its scorecard and factors, and what would change the answer."""
+
     model: Model
     scorecard: Scorecard
     factors: tuple[Factor, ...]
