@@ -42,7 +42,7 @@ def phases(loaded: Any, profiles: list[dict[str, Any]]) -> dict[str, Callable[[]
         "uuid.uuid4": _per_item(lambda _: str(uuid.uuid4()), profiles),
     }
     try:  # the parts of assess(), where the core has them
-        analysis = importlib.import_module("service.scoring.analysis")
+        analysis = importlib.import_module("service.scoring.explanations")
         scorecard = importlib.import_module("service.scoring.arithmetic").Scorecard
         cards = [scorecard.of(model, p) for p in valid]
         measures["  Scorecard.of"] = _per_item(lambda p: scorecard.of(model, p), valid)

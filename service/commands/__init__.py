@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.commands import openapi, profile_fields
+from service.commands import models, openapi, profile_fields
 
-COMMANDS = (openapi.command, profile_fields.command)
+COMMANDS = (openapi.command, profile_fields.command, models.group)
 
 
 def register_commands(app: Flask) -> None:

@@ -5,18 +5,21 @@
     render(assess(model, {"segment": "b2b", ...}), "en")
 """
 
-from service.scoring.analysis import Change, Counterfactual, Margin, MissingAnswer, Plan, WeightRange
 from service.scoring.arithmetic import CONFIDENCE_FORMULA, Scorecard, decide
 from service.scoring.assessment import Assessment, Factor, assess
-from service.scoring.explanation import describe, render
+from service.scoring.explanations import Change, Counterfactual, Margin, MissingAnswer, Plan, WeightRange
+from service.scoring.governance import CaseResult, Comparison, calibrate, calibration_report, compare, sample_profiles
 from service.scoring.model import LANGUAGES, STRATEGIES, Criterion, Model, ModelError, load_model, load_models
+from service.scoring.wording import describe, render
 
 __all__ = [
     "CONFIDENCE_FORMULA",
     "LANGUAGES",
     "STRATEGIES",
     "Assessment",
+    "CaseResult",
     "Change",
+    "Comparison",
     "Counterfactual",
     "Criterion",
     "Factor",
@@ -28,9 +31,13 @@ __all__ = [
     "Scorecard",
     "WeightRange",
     "assess",
+    "calibrate",
+    "calibration_report",
+    "compare",
     "decide",
     "describe",
     "load_model",
     "load_models",
     "render",
+    "sample_profiles",
 ]

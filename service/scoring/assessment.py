@@ -1,17 +1,19 @@
-"""An assessment: the numbers of contract §3 for one profile, with everything that explains them."""
+"""An assessment: the numbers of docs/contract.md §3 for one profile, with everything that explains them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from service.scoring import analysis
-from service.scoring.analysis import Counterfactual, Margin, MissingAnswer, Plan, WeightRange
+from service.scoring import explanations
 from service.scoring.arithmetic import Profile, Scorecard, Value, confidence
+from service.scoring.explanations import Counterfactual, Margin, MissingAnswer, Plan, WeightRange
 from service.scoring.model import Criterion, Model
 
 
 class Factor(NamedTuple):
+    """One answered criterion: its value (as scored), lean and share of the index."""
+
     criterion: Criterion
     value: Value
     lean: float
@@ -24,6 +26,8 @@ class Factor(NamedTuple):
 
 @dataclass(frozen=True)
 class Assessment:
+    """One profile scored by one model: its scorecard and factors, and what would change the answer."""
+
     model: Model
     scorecard: Scorecard
     factors: tuple[Factor, ...]
@@ -68,9 +72,9 @@ def assess(model: Model, profile: Profile) -> Assessment:
         scorecard=card,
         factors=tuple(factors),
         confidence=confidence(card.index, model.threshold, card.coverage),
-        counterfactuals=analysis.counterfactuals(card),
-        plans=analysis.plans(card),
-        margin=analysis.margin(card),
-        sensitivity=analysis.weight_sensitivity(card),
-        missing_information=analysis.missing_information(card),
+        counterfactuals=explanations.counterfactuals(card),
+        plans=explanations.plans(card),
+        margin=explanations.margin(card),
+        sensitivity=explanations.weight_sensitivity(card),
+        missing_information=explanations.missing_information(card),
     )

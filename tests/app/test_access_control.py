@@ -113,7 +113,7 @@ def test_logs_are_json_lines_with_decisions_and_no_secret(tmp_path: Path) -> Non
     decisions = [e for e in entries if e.get("event") == "assessment"]
     assert len(decisions) == 3
     first = next(d for d in decisions if d["request_id"] == "trace-log-1")
-    assert first["external_id"] == "crm-9" and first["model"] == "sales-strategy@1.0.0"
+    assert first["external_id"] == "crm-9" and first["model"] == "sales-strategy@2.0.0"
     assert {"recommendation", "index", "confidence", "latency_ms", "assessment_id"} <= set(first)
     assert "profile" not in first
     access = [e for e in entries if e.get("event") == "access"]

@@ -16,7 +16,7 @@ FASHION = REFERENCE_PROFILES["ecommerce_fashion_with_loyalty_app"]["profile"]
 
 
 def test_an_assessment_has_everything_of_contract_section_5(client: FlaskClient) -> None:
-    body = client.post("/assess", json=FASHION).get_json()
+    body = client.post("/assess?model=sales-strategy@1.0.0", json=FASHION).get_json()  # pinned: 1.0.0's wording
     uuid.UUID(body["assessment_id"])
     assert body["recommendation"] == "hybrid"
     assert body["scores"]["relational"] + body["scores"]["transactional"] == pytest.approx(100)
@@ -70,8 +70,8 @@ def test_a_sane_request_id_is_echoed_and_an_insane_one_replaced(client: FlaskCli
 
 
 def test_criteria_describe_the_model_in_the_requested_language(client: FlaskClient) -> None:
-    english = client.get("/criteria").get_json()
-    polish = client.get("/criteria", headers={"Accept-Language": "pl"}).get_json()
+    english = client.get("/criteria?model=sales-strategy@1.0.0").get_json()  # pinned: 1.0.0's numbers
+    polish = client.get("/criteria?model=sales-strategy@1.0.0", headers={"Accept-Language": "pl"}).get_json()
     assert english["threshold"] == 0.2 and "coverage" in english["confidence"]
     segment = english["criteria"][0]
     assert segment["name"] == "segment" and segment["weight"] == 3 and segment["required"]
@@ -83,7 +83,7 @@ def test_criteria_describe_the_model_in_the_requested_language(client: FlaskClie
 def test_health_and_readiness(app: Flask, client: FlaskClient) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.get_json()["default_model"] == "sales-strategy@1.0.0"
+    assert ready.status_code == 200 and ready.get_json()["default_model"] == "sales-strategy@2.0.0"
     app.extensions["models"].models.clear()
     assert client.get("/readyz").status_code == 503
 

@@ -1,4 +1,4 @@
-"""The model file: it holds contract §2 exactly, and a broken one is refused with a message that names the problem."""
+"""The model file: it holds docs/contract.md §2 exactly; a broken one is refused with a message naming the problem."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from service.scoring import Model, ModelError, load_model, load_models
 from tests.support.models import model_document, model_folder
 
-# contract §2: name -> (options most transactional first with leans, required, actionable, start weight)
+# docs/contract.md §2: name -> (options most transactional first with leans, required, actionable, start weight)
 CONTRACT = {
     "segment": ([("b2c", -0.5), ("ecommerce", 0), ("b2b", 1)], True, False, 3),
     "sales_goal": ([("quick_conversion", -1), ("balanced", 0), ("long_term_loyalty", 1)], True, True, 3),

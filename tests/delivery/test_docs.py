@@ -18,8 +18,6 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 CONTRACT = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
 # references in files other developers own at the time of writing (issue 11, item 4): the integrator points them at
 # docs/contract.md once those branches are merged, and empties this set
-OWNED_ELSEWHERE = {"service/scoring/explanation.py", "service/scoring/arithmetic.py", "service/scoring/assessment.py",
-                   "service/models/FORMAT.md", "tests/core/test_model_file.py"}
 
 
 def test_the_readme_is_read_in_five_minutes() -> None:
@@ -62,10 +60,9 @@ def test_every_contract_reference_points_at_a_section_of_docs_contract() -> None
         if not name.endswith((".py", ".md", ".js", ".yaml", ".html")) or name == "docs/contract.md":
             continue
         for line in (ROOT / name).read_text(encoding="utf-8").splitlines():
-            for match in re.finditer(r"contract §(\d+)", line):
+            for match in re.finditer(r"contract(?:\.md)? §(\d+)", line):
                 found += 1
                 assert match.group(1) in sections, f"{name}: §{match.group(1)} is no section of docs/contract.md"
-                if name not in OWNED_ELSEWHERE:
-                    assert re.search(rf"docs/contract\.md §{match.group(1)}|\[contract §{match.group(1)}\]\(([./]*"
-                                     rf"docs/)?contract\.md#{match.group(1)}-", line), f"{name}: {line.strip()}"
+                assert re.search(rf"docs/contract\.md §{match.group(1)}|\[contract §{match.group(1)}\]\(([./]*"
+                                 rf"docs/)?contract\.md#{match.group(1)}-", line), f"{name}: {line.strip()}"
     assert found >= 8

@@ -48,7 +48,7 @@ def test_no_label_holds_a_value_the_caller_chose(server: Server) -> None:
     assert 'field="x1"' not in metrics and sample(metrics, "strategy_validation_failures_total",
                                                   field="<unknown>") >= 30
     assert sample(metrics, "strategy_http_requests_total", route="<unmatched>", method="GET", status="404") >= 15
-    assert sample(metrics, "strategy_model_info", model="sales-strategy", version="1.0.0", default="true") == 1
+    assert sample(metrics, "strategy_model_info", model="sales-strategy", version="2.0.0", default="true") == 1
 
 
 def test_latency_is_a_histogram_by_route_and_status(server: Server) -> None:

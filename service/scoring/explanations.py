@@ -119,6 +119,17 @@ def _number_candidates(card: Scorecard, criterion: Criterion) -> list[tuple[Valu
     return [(value, criterion.lean(value)) for value in values]
 
 
+def allowed_moves(card: Scorecard, criterion: Criterion) -> tuple[tuple[Value, float], ...]:
+    """The answers a plan may move an actionable criterion to: only the ways its model allows (a team is trained,
+    never untrained). A capability left unanswered may be answered only so that the index moves the allowed way."""
+    value = card.values.get(criterion.name)
+    choices = criterion.plan_choices(value)
+    if value is None and criterion.moves != "either":
+        up = criterion.moves == "up"
+        choices = tuple(choice for choice in choices if (choice[1] > card.index if up else choice[1] < card.index))
+    return choices
+
+
 def plans(card: Scorecard) -> tuple[Plan, ...]:
     """For each other strategy, the smallest set of changes to actionable criteria that reaches it.
 
@@ -130,7 +141,8 @@ def plans(card: Scorecard) -> tuple[Plan, ...]:
     """
     threshold, now = card.model.threshold, card.index
     actionable = [c for c in card.model.criteria if c.actionable]
-    alternatives = {c.name: c.other_choices(card.values.get(c.name)) for c in actionable}
+    alternatives = {c.name: allowed_moves(card, c) for c in actionable}
+    actionable = [c for c in actionable if alternatives[c.name]]
     # what setting a criterion to its lowest and to its highest other lean adds to the sums
     shifts = {}
     for criterion in actionable:
@@ -150,7 +162,7 @@ def plans(card: Scorecard) -> tuple[Plan, ...]:
                 to_low, to_high, weight = shifts[criterion.name]
                 low, high, added = low + to_low, high + to_high, added + weight
             lowest, highest = low / added, high / added
-            # can [lowest, highest] meet a sought band? (each band widened by NEAR_BOUNDARY against rounding)
+            # can [lowest, highest] meet a sought band (decide()'s, widened by NEAR_BOUNDARY against rounding)?
             if not ((relational and highest >= threshold - NEAR_BOUNDARY)
                     or (transactional and lowest <= -threshold + NEAR_BOUNDARY)
                     or (hybrid and lowest < threshold + NEAR_BOUNDARY and highest > -threshold - NEAR_BOUNDARY)):

@@ -1,20 +1,21 @@
-"""An assessment put into words, in one language, as a JSON-ready mapping (contract §5).
+"""An assessment put into words, in one language, as a JSON-ready mapping (docs/contract.md §5).
 
 Every text that does not depend on the profile (labels, reasons, change phrases, the sentences of plans that
-cannot be reached, playbooks) is made once per model and language, as a `Wording` kept in `model.rendered`;
+cannot be reached, playbooks) is made once per model and language, as a `Wording` kept in `WORDINGS`;
 a render only adds the numbers and the sentences that name the profile's own answers.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from service.scoring.analysis import Change, Margin, Plan
 from service.scoring.arithmetic import CONFIDENCE_FORMULA, Value
 from service.scoring.assessment import Assessment
-from service.scoring.model import STRATEGIES, Citation, Criterion, Model, SeedReference
+from service.scoring.explanations import Change, Margin, Plan
+from service.scoring.model import FORMS, STRATEGIES, Citation, Criterion, Model, SeedReference
 
 SUMMARY_FACTORS = 3
 
@@ -38,6 +39,8 @@ class Wording:
     language: str
     messages: Mapping[str, str]
     strategies: Mapping[str, str]
+    # strategy -> its name in each grammatical form (FORMS), for the templates that need one
+    forms: Mapping[str, Mapping[str, str]]
     # criterion -> option -> its answer (a criterion scored by a number has none: its text follows the number)
     answers: Mapping[str, Mapping[str, Answer]]
     # criterion -> (label, question)
@@ -49,13 +52,29 @@ class Wording:
     playbooks: Mapping[str, PlaybookText]
 
 
+class WordingCache:
+    """Each model's Wording per language, made on first use and dropped with the model; nothing from a profile."""
+
+    def __init__(self) -> None:
+        self._by_model: dict[int, tuple[weakref.ref[Model], dict[str, Wording]]] = {}
+
+    def get(self, model: Model, language: str) -> Wording:
+        entry = self._by_model.get(id(model))
+        if entry is None or entry[0]() is not model:
+            key = id(model)
+            entry = self._by_model[key] = (weakref.ref(model, lambda _: self._by_model.pop(key, None)), {})
+        found = entry[1].get(language)
+        if found is None:
+            found = entry[1][language] = _wording(model, language)
+        return found
+
+
+WORDINGS = WordingCache()
+
+
 def wording(model: Model, language: str) -> Wording:
     """The model's text in one language, made on first use."""
-    key = ("wording", language)
-    found = model.rendered.get(key)
-    if found is None:
-        found = model.rendered[key] = _wording(model, language)
-    return found
+    return WORDINGS.get(model, language)
 
 
 def render(assessment: Assessment, language: str) -> dict[str, Any]:
@@ -154,19 +173,21 @@ def describe(model: Model, language: str) -> dict[str, Any]:
 def _wording(model: Model, language: str) -> Wording:
     messages = {key: text[language] for key, text in model.messages.items()}
     strategies = {name: model.strategies[name].label[language] for name in STRATEGIES}
+    forms = {name: {form: model.strategies[name].form(form, language) for form in FORMS} for name in STRATEGIES}
     by_option = [c for c in model.criteria if c.number is None]
     actionable = _join(messages, [c.label[language] for c in model.criteria if c.actionable])
     return Wording(
         language=language,
         messages=messages,
         strategies=strategies,
+        forms=forms,
         answers={c.name: {o.value: _answer(messages, c, o.value, o.lean, language) for o in c.options}
                  for c in by_option},
         questions={c.name: (c.label[language], c.question[language]) for c in model.criteria},
         changes={(c.name, before, o.value): _change_phrase(messages, c, before, o.value, language)
                  for c in by_option for before in (None, *(o.value for o in c.options)) for o in c.options},
-        unreachable={name: messages["plan_unreachable"].format(strategy=strategies[name], criteria=actionable)
-                     for name in STRATEGIES},
+        unreachable={name: messages["plan_unreachable"].format(
+                         criteria=actionable, **_named(strategies, forms, "strategy", name)) for name in STRATEGIES},
         playbooks={name: (_texts(book.kpis, language), _texts(book.tools, language), _texts(book.steps, language),
                           tuple((r.risk[language], r.mitigation[language]) for r in book.risks))
                    for name, book in model.playbooks.items()},
@@ -179,7 +200,7 @@ def _answer(messages: Mapping[str, str], criterion: Criterion, value: Value, lea
     head = {"criterion": criterion.name, "label": label, "value": value, "value_label": value_label,
             "weight": criterion.weight, "lean": lean}
     return Answer(head, messages["factor"].format(criterion=label, value=value_label), reason[language],
-                  seed.section, seed.quote)
+                  seed.section, seed.display)
 
 
 def _rationale(words: Wording, assessment: Assessment, margin_sentence: str) -> dict[str, Any]:
@@ -211,7 +232,13 @@ def _summary(words: Wording, recommendation: str, phrases: Mapping[str, list[str
     if recommendation != "hybrid":
         text = messages[f"summary_{recommendation}"].format(
             factors=_join(messages, phrases[recommendation][:SUMMARY_FACTORS]))
-    elif not phrases["relational"] or not phrases["transactional"]:
+    elif phrases["relational"] and not phrases["transactional"]:
+        text = messages["summary_hybrid_relational_only"].format(
+            factors=_join(messages, phrases["relational"][:SUMMARY_FACTORS]))
+    elif phrases["transactional"] and not phrases["relational"]:
+        text = messages["summary_hybrid_transactional_only"].format(
+            factors=_join(messages, phrases["transactional"][:SUMMARY_FACTORS]))
+    elif not phrases["relational"]:
         text = messages["summary_hybrid_neutral"]
     else:
         text = messages["summary_hybrid"].format(
@@ -227,8 +254,8 @@ def _plan(words: Wording, plan: Plan) -> dict[str, Any]:
         phrases.append(_phrase_of(words, change))
     reachable = plan.reachable
     if reachable:
-        text = words.messages["plan_reachable"].format(strategy=words.strategies[plan.target],
-                                                       changes=_join(words.messages, phrases))
+        text = words.messages["plan_reachable"].format(
+            changes=_join(words.messages, phrases), **_named(words.strategies, words.forms, "strategy", plan.target))
     else:
         text = words.unreachable[plan.target]
     return {"target": plan.target, "reachable": reachable, "changes": changes, "index": plan.index, "summary": text}
@@ -253,8 +280,15 @@ def _change_phrase(messages: Mapping[str, str], criterion: Criterion, before: Va
 def _margin_sentence(words: Wording, recommendation: str, margin: Margin) -> str:
     points = f"{50 * margin.distance:.1f}".replace(".", words.messages["decimal_separator"])
     key = "margin_close" if margin.close_call else "margin_clear"
-    return words.messages[key].format(recommendation=words.strategies[recommendation],
-                                      runner_up=words.strategies[margin.runner_up], points=points)
+    return words.messages[key].format(
+        points=points, **_named(words.strategies, words.forms, "recommendation", recommendation),
+        **_named(words.strategies, words.forms, "runner_up", margin.runner_up))
+
+
+def _named(labels: Mapping[str, str], forms: Mapping[str, Mapping[str, str]], placeholder: str,
+           strategy: str) -> dict[str, str]:
+    """The values of `{placeholder}` (the label) and of each `{placeholder_FORM}` for one strategy."""
+    return {placeholder: labels[strategy], **{f"{placeholder}_{form}": text for form, text in forms[strategy].items()}}
 
 
 def _playbook(text: PlaybookText) -> dict[str, Any]:
@@ -264,7 +298,7 @@ def _playbook(text: PlaybookText) -> dict[str, Any]:
 
 
 def _source(seed: SeedReference) -> dict[str, str]:
-    return {"section": seed.section, "quote": seed.quote}
+    return {"section": seed.section, "quote": seed.display}
 
 
 def _join(messages: Mapping[str, str], phrases: list[str]) -> str:
