@@ -115,13 +115,14 @@ class _Table:
     products: np.ndarray  # (N, C) weight × lean, 0 where unanswered
     leans: np.ndarray  # (N, C) 0 where unanswered
     choice: np.ndarray  # (N, C) position of the value among the criterion's choices, NONE where unanswered
+    numbers: np.ndarray  # (N, C) the value of a number criterion, nan where unanswered or not a number
 
     @classmethod
     def of(cls, layout: _Layout, cards: list[Scorecard]) -> _Table:
         criteria = layout.criteria
         n, c = len(cards), len(criteria)
         columns = {criterion.name: i for i, criterion in enumerate(criteria)}
-        rows, cols, products, leans, choices = [], [], [], [], []
+        rows, cols, products, leans, choices, numbers = [], [], [], [], [], []
         for row, card in enumerate(cards):
             values = card.values
             for name, lean in card.leans.items():
@@ -130,19 +131,27 @@ class _Table:
                 cols.append(col)
                 products.append(card.products[name])
                 leans.append(lean)
-                choices.append(layout.positions[col].get(values[name], NONE))  # type: ignore[arg-type]
+                value = values[name]
+                if isinstance(value, str):
+                    choices.append(layout.positions[col].get(value, NONE))
+                    numbers.append(math.nan)
+                else:
+                    choices.append(NONE)
+                    numbers.append(value)
         answered = np.zeros((n, c), dtype=bool)
         answered[rows, cols] = True
         product_table, lean_table, choice_table = np.zeros((n, c)), np.zeros((n, c)), np.full((n, c), NONE)
         product_table[rows, cols] = products
         lean_table[rows, cols] = leans
         choice_table[rows, cols] = choices
+        number_table = np.full((n, c), math.nan)
+        number_table[rows, cols] = numbers
         return cls(layout, cards,
                    np.array([card.total_product for card in cards]),
                    np.array([card.answered_weight for card in cards]),
                    np.array([card.index for card in cards]),
                    np.array([STRATEGIES.index(card.recommendation) for card in cards]),
-                   answered, product_table, lean_table, choice_table)
+                   answered, product_table, lean_table, choice_table, number_table)
 
 
 def _number_candidates(table: _Table, col: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -172,18 +181,12 @@ def _number_candidates(table: _Table, col: int) -> tuple[np.ndarray, np.ndarray,
             valid.append(low <= high)
     shape = (len(start), len(raw))
     values = np.array([round(x, 2) for x in np.stack(raw, axis=1).ravel().tolist()]).reshape(shape)
-    kept = np.stack(valid, axis=1) & (values != _answered_numbers(table, col)[:, None])  # nan never equals
+    kept = np.stack(valid, axis=1) & (values != table.numbers[:, col][:, None])  # nan never equals
     # a value met earlier in the row is not kept again
     earlier = np.tril(np.ones((shape[1], shape[1]), dtype=bool), -1)  # earlier[j, i]: i comes before j
     kept &= ~((values[:, :, None] == values[:, None, :]) & kept[:, None, :] & earlier[None, :, :]).any(axis=2)
     leans = np.maximum(-1.0, np.minimum(1.0, (values - scale.centre) / scale.span))
     return values, leans, kept
-
-
-def _answered_numbers(table: _Table, col: int) -> np.ndarray:
-    """The number each profile answered for a number criterion (nan where unanswered)."""
-    name = table.layout.criteria[col].name
-    return np.array([card.values.get(name, math.nan) for card in table.cards], dtype=float)
 
 
 def _estimates(table: _Table, col: int, leans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -291,6 +294,14 @@ def _plans(table: _Table) -> list[tuple[Plan, ...]]:
     # the moves each row may make: (N, choices) per actionable criterion
     allowed = {col: layout.moves[col][np.where(table.choice[:, col] == NONE, -1, table.choice[:, col])]
                for col in actionable}
+    # explanations.allowed_moves: a capability left unanswered is answered only so that the index moves its way
+    for col in actionable:
+        moves = layout.criteria[col].moves
+        if moves != "either":
+            leans = layout.choice_leans[col][None, :]
+            index = table.index[:, None]
+            way = leans > index if moves == "up" else leans < index
+            allowed[col] = np.where(~table.answered[:, col][:, None], allowed[col] & way, allowed[col])
     # what the lowest and highest allowed lean add to the sums (as explanations.plans computes them)
     shifts = {}
     for col in actionable:
