@@ -62,15 +62,10 @@ class Assessment:
 def assess(model: Model, profile: Profile) -> Assessment:
     """Score a valid profile (unknown keys and None values are ignored; a bad value raises ValueError)."""
     card = Scorecard.of(model, profile)
-    factors = sorted(
-        (Factor(model.criterion(name), value, card.leans[name], card.products[name] / card.answered_weight)
-         for name, value in card.values.items()),
-        key=lambda factor: -abs(factor.contribution),
-    )
     return Assessment(
         model=model,
         scorecard=card,
-        factors=tuple(factors),
+        factors=factors_of(card),
         confidence=confidence(card.index, model.threshold, card.coverage),
         counterfactuals=explanations.counterfactuals(card),
         plans=explanations.plans(card),
@@ -78,3 +73,13 @@ def assess(model: Model, profile: Profile) -> Assessment:
         sensitivity=explanations.weight_sensitivity(card),
         missing_information=explanations.missing_information(card),
     )
+
+
+def factors_of(card: Scorecard) -> tuple[Factor, ...]:
+    """Every answered criterion with its lean and contribution, largest |contribution| first."""
+    model = card.model
+    return tuple(sorted(
+        (Factor(model.criterion(name), value, card.leans[name], card.products[name] / card.answered_weight)
+         for name, value in card.values.items()),
+        key=lambda factor: -abs(factor.contribution),
+    ))

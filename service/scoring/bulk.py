@@ -1,17 +1,501 @@
 """Many profiles at once: what the batch endpoint, the stream and the command share.
 
-`assess_many` gives, item by item, exactly the Assessment `assess` gives for each profile.
+`assess_many` gives, item by item, exactly the Assessment `assess` gives for each profile (a
+test compares them field by field, bit for bit). The searches of explanations.py (single
+changes, plans, missing answers, weight ranges) are run for all profiles together with numpy:
+the same float operations in the same order, element by element, so every estimate is the
+scalar one; what explanations.py sums exactly with math.fsum (every index it reports) is
+summed exactly here too, per profile. Only what numpy cannot do the same way stays scalar:
+a number criterion's single changes (its grid values use Python's decimal rounding).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
 
-from service.scoring.arithmetic import Profile
-from service.scoring.assessment import Assessment, assess
-from service.scoring.model import Model
+import numpy as np
+
+from service.scoring import explanations
+from service.scoring.arithmetic import NEAR_BOUNDARY, Profile, Scorecard, confidence
+from service.scoring.assessment import Assessment, factors_of
+from service.scoring.explanations import Change, Counterfactual, MissingAnswer, Plan, WeightRange
+from service.scoring.model import STRATEGIES, Criterion, Model
+
+RELATIONAL, HYBRID, TRANSACTIONAL = (STRATEGIES.index(s) for s in ("relational", "hybrid", "transactional"))
+NONE = -1  # no option: unanswered, or no candidate found
 
 
 def assess_many(model: Model, profiles: Sequence[Profile]) -> list[Assessment]:
     """Assess valid profiles together; the same result as assess() on each, in order."""
-    return [assess(model, profile) for profile in profiles]
+    if not profiles:
+        return []
+    cards = [Scorecard.of(model, profile) for profile in profiles]
+    table = _Table.of(_layout(model), cards)
+    counterfactuals = _counterfactuals(table)
+    plans = _plans(table)
+    missing = _missing_information(table)
+    sensitivity = _weight_sensitivity(table)
+    threshold = model.threshold
+    return [
+        Assessment(
+            model=model,
+            scorecard=card,
+            factors=factors_of(card),
+            confidence=confidence(card.index, threshold, card.coverage),
+            counterfactuals=counterfactuals[n],
+            plans=plans[n],
+            margin=explanations.margin(card),
+            sensitivity=sensitivity[n],
+            missing_information=missing[n],
+        )
+        for n, card in enumerate(cards)
+    ]
+
+
+def decide(index: np.ndarray, threshold: float) -> np.ndarray:
+    """arithmetic.decide for an array of indexes, as indexes into STRATEGIES."""
+    return np.where(index >= threshold, RELATIONAL, np.where(index <= -threshold, TRANSACTIONAL, HYBRID))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What does not depend on a profile: each criterion's weight and choices as arrays, made once per model."""
+
+    model: Model
+    criteria: tuple[Criterion, ...]
+    weights: np.ndarray  # (C,)
+    # per criterion scored by options: the lean of each choice, and each value's position among the choices
+    choice_leans: tuple[np.ndarray, ...]
+    positions: tuple[dict[str, int], ...]
+    # per actionable criterion (by index in criteria): may a plan move from choice i (or unanswered, last row) to j?
+    moves: dict[int, np.ndarray]
+
+
+_layouts: dict[int, _Layout] = {}
+
+
+def _layout(model: Model) -> _Layout:
+    found = _layouts.get(id(model))
+    if found is None or found.model is not model:
+        found = _layouts[id(model)] = _make_layout(model)
+    return found
+
+
+def _make_layout(model: Model) -> _Layout:
+    criteria = model.criteria
+    choice_leans, positions, moves = [], [], {}
+    for c, criterion in enumerate(criteria):
+        values = [value for value, _ in criterion.choices]
+        choice_leans.append(np.array([lean for _, lean in criterion.choices], dtype=float))
+        positions.append({value: i for i, value in enumerate(values)} if criterion.number is None else {})
+        if criterion.actionable and criterion.number is None:
+            allowed = np.zeros((len(values) + 1, len(values)), dtype=bool)
+            for i, before in enumerate([*values, None]):
+                targets = {value for value, _ in criterion.plan_choices(before)}
+                allowed[i] = [value in targets for value in values]
+            moves[c] = allowed
+    return _Layout(model, criteria, np.array([c.weight for c in criteria], dtype=float), tuple(choice_leans),
+                   tuple(positions), moves)
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The scorecards of N profiles as arrays."""
+
+    layout: _Layout
+    cards: list[Scorecard]
+    total: np.ndarray  # (N,) exact sum of products
+    answered_weight: np.ndarray  # (N,) exact sum of answered weights
+    index: np.ndarray  # (N,)
+    recommendation: np.ndarray  # (N,) index into STRATEGIES
+    answered: np.ndarray  # (N, C) bool
+    products: np.ndarray  # (N, C) weight × lean, 0 where unanswered
+    leans: np.ndarray  # (N, C) 0 where unanswered
+    choice: np.ndarray  # (N, C) position of the value among the criterion's choices, NONE where unanswered
+    numbers: np.ndarray  # (N, C) the value of a number criterion, nan where unanswered or not a number
+
+    @classmethod
+    def of(cls, layout: _Layout, cards: list[Scorecard]) -> _Table:
+        criteria = layout.criteria
+        n, c = len(cards), len(criteria)
+        columns = {criterion.name: i for i, criterion in enumerate(criteria)}
+        rows, cols, products, leans, choices, numbers = [], [], [], [], [], []
+        for row, card in enumerate(cards):
+            values = card.values
+            for name, lean in card.leans.items():
+                col = columns[name]
+                rows.append(row)
+                cols.append(col)
+                products.append(card.products[name])
+                leans.append(lean)
+                value = values[name]
+                if isinstance(value, str):
+                    choices.append(layout.positions[col].get(value, NONE))
+                    numbers.append(math.nan)
+                else:
+                    choices.append(NONE)
+                    numbers.append(value)
+        answered = np.zeros((n, c), dtype=bool)
+        answered[rows, cols] = True
+        product_table, lean_table, choice_table = np.zeros((n, c)), np.zeros((n, c)), np.full((n, c), NONE)
+        product_table[rows, cols] = products
+        lean_table[rows, cols] = leans
+        choice_table[rows, cols] = choices
+        number_table = np.full((n, c), math.nan)
+        number_table[rows, cols] = numbers
+        return cls(layout, cards,
+                   np.array([card.total_product for card in cards]),
+                   np.array([card.answered_weight for card in cards]),
+                   np.array([card.index for card in cards]),
+                   np.array([STRATEGIES.index(card.recommendation) for card in cards]),
+                   answered, product_table, lean_table, choice_table, number_table)
+
+
+def _number_candidates(table: _Table, col: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """explanations._number_candidates for every profile: (values, leans, mask of those kept), in the scalar order.
+
+    The grid values are rounded with Python's round(), as the scalar code does (numpy rounds another way).
+    """
+    layout, threshold = table.layout, table.layout.model.threshold
+    criterion = layout.criteria[col]
+    scale = criterion.number
+    assert scale is not None
+    weight = layout.weights[col]
+    answered = table.answered[:, col]
+    others = table.total - table.products[:, col]
+    total = (table.answered_weight - np.where(answered, weight, 0.0)) + weight
+    low_edge = (-threshold * total - others) / weight
+    high_edge = (threshold * total - others) / weight
+    start = table.leans[:, col]
+    bands = ((np.full_like(low_edge, -1.0), np.minimum(low_edge, 1.0)),
+             (np.maximum(low_edge, -1.0), np.minimum(high_edge, 1.0)),
+             (np.maximum(high_edge, -1.0), np.full_like(low_edge, 1.0)))
+    raw, valid = [], []
+    for low, high in bands:
+        centre = scale.centre + scale.span * np.minimum(np.maximum(start, low), high)
+        for step in (0, 1, -1, 2, -2):
+            raw.append(np.minimum(np.maximum(centre + step * explanations.NUMBER_GRID, scale.minimum), scale.maximum))
+            valid.append(low <= high)
+    shape = (len(start), len(raw))
+    values = np.array([round(x, 2) for x in np.stack(raw, axis=1).ravel().tolist()]).reshape(shape)
+    kept = np.stack(valid, axis=1) & (values != table.numbers[:, col][:, None])  # nan never equals
+    # a value met earlier in the row is not kept again
+    earlier = np.tril(np.ones((shape[1], shape[1]), dtype=bool), -1)  # earlier[j, i]: i comes before j
+    kept &= ~((values[:, :, None] == values[:, None, :]) & kept[:, None, :] & earlier[None, :, :]).any(axis=2)
+    leans = np.maximum(-1.0, np.minimum(1.0, (values - scale.centre) / scale.span))
+    return values, leans, kept
+
+
+def _estimates(table: _Table, col: int, leans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scorecard.outcomes_of for one criterion, for every profile and each lean of `leans` ((L,) or (N, L))."""
+    threshold = table.layout.model.threshold
+    weight = table.layout.weights[col]
+    answered = table.answered[:, col]
+    base = np.where(answered, table.total - table.products[:, col], table.total)
+    total = np.where(answered, table.answered_weight, table.answered_weight + weight)
+    index = (base[:, None] + weight * (leans if leans.ndim == 2 else leans[None, :])) / total[:, None]
+    near = np.abs(np.abs(index) - threshold) < NEAR_BOUNDARY
+    if near.any():
+        name = table.layout.criteria[col].name
+        for row, k in zip(*np.nonzero(near), strict=True):
+            lean = leans[row, k] if leans.ndim == 2 else leans[k]
+            index[row, k] = table.cards[row].index_with({name: float(lean)})
+    return index, decide(index, threshold)
+
+
+def _index_with_one(card: Scorecard, name: str, lean: float) -> float:
+    """card.index_with({name: lean}), bit for bit, without its general bookkeeping (it runs for every change found)."""
+    weight = card.model.weights[name]
+    before = card.products.get(name)
+    if before is not None:
+        return math.fsum((*card.products.values(), -before, weight * lean)) / card.answered_weight
+    weights = card.model.weights
+    return (math.fsum((*card.products.values(), weight * lean))
+            / math.fsum((*(weights[answered] for answered in card.leans), weight)))
+
+
+def _counterfactuals(table: _Table) -> list[tuple[Counterfactual, ...]]:
+    """explanations.counterfactuals for every profile."""
+    layout = table.layout
+    n = len(table.cards)
+    found: list[list[tuple[float, Counterfactual]]] = [[] for _ in range(n)]
+    for col, criterion in enumerate(layout.criteria):
+        if criterion.number is None:
+            leans = layout.choice_leans[col]
+            values = np.array([value for value, _ in criterion.choices], dtype=object)[None, :]
+            candidate = np.arange(leans.size)[None, :] != table.choice[:, col][:, None]  # every choice but its own
+            index, reached = _estimates(table, col, leans)
+            lean_of = np.broadcast_to(leans[None, :], index.shape)
+            value_of = np.broadcast_to(values, index.shape)
+        else:
+            value_of, lean_of, candidate = _number_candidates(table, col)
+            index, reached = _estimates(table, col, lean_of)
+        move = np.abs(index - table.index[:, None])
+        name = criterion.name
+        pending: dict[int, list[tuple[int, int, int]]] = {}
+        for outcome in range(len(STRATEGIES)):
+            mask = candidate & (reached == outcome) & (table.recommendation != outcome)[:, None]
+            rows = np.nonzero(mask.any(axis=1))[0]
+            if not rows.size:
+                continue
+            best = np.argmin(np.where(mask[rows], move[rows], np.inf), axis=1)  # the first of the least, as scanned
+            first = np.argmax(mask[rows], axis=1)  # where the scan met this outcome first: the scalar dict's order
+            for row, k, seen in zip(rows.tolist(), best.tolist(), first.tolist(), strict=True):
+                pending.setdefault(row, []).append((seen, outcome, k))
+        for row, entries in pending.items():
+            card = table.cards[row]
+            before = card.values.get(name)
+            for _, outcome, k in sorted(entries):
+                after = value_of[row, k]
+                exact = _index_with_one(card, name, float(lean_of[row, k]))
+                found[row].append((abs(exact - card.index), Counterfactual(
+                    Change(criterion, before, after if isinstance(after, str) else float(after)), exact,
+                    STRATEGIES[outcome])))
+    # least movement first; among equals, the scalar order: criteria in model order, then as found
+    return [tuple(cf for _, cf in sorted(entries, key=lambda entry: entry[0])) for entries in found]
+
+
+def _missing_information(table: _Table) -> list[tuple[MissingAnswer, ...]]:
+    """explanations.missing_information for every profile."""
+    layout = table.layout
+    n = len(table.cards)
+    answers: list[list[MissingAnswer]] = [[] for _ in range(n)]
+    for col, criterion in enumerate(layout.criteria):
+        rows = np.nonzero(~table.answered[:, col])[0]
+        if not rows.size:
+            continue
+        # unanswered: every choice is a change (for a number, its minimum, centre and maximum)
+        index, reached = _estimates(table, col, layout.choice_leans[col])
+        index, reached = index[rows], reached[rows]
+        shift = np.max(np.abs(index - table.index[rows, None]), axis=1)
+        present = np.stack([(reached == s).any(axis=1) for s in range(len(STRATEGIES))], axis=1)
+        can_change = (present.sum(axis=1) > 1) | ~present[np.arange(rows.size), table.recommendation[rows]]
+        for i, row in enumerate(rows.tolist()):
+            answers[row].append(MissingAnswer(
+                criterion,
+                tuple(s for s, here in zip(STRATEGIES, present[i].tolist(), strict=True) if here),
+                float(shift[i]),
+                bool(can_change[i]),
+            ))
+    return [tuple(sorted(found, key=lambda answer: (not answer.can_change, -answer.largest_shift)))
+            for found in answers]
+
+
+def _plans(table: _Table) -> list[tuple[Plan, ...]]:
+    """explanations.plans for every profile: subsets of actionable criteria smallest first, all rows together."""
+    layout = table.layout
+    threshold = layout.model.threshold
+    cards = table.cards
+    n = len(cards)
+    actionable = [col for col, c in enumerate(layout.criteria) if c.actionable and col in layout.moves]
+    # the moves each row may make: (N, choices) per actionable criterion
+    allowed = {col: layout.moves[col][np.where(table.choice[:, col] == NONE, -1, table.choice[:, col])]
+               for col in actionable}
+    # explanations.allowed_moves: a capability left unanswered is answered only so that the index moves its way
+    for col in actionable:
+        moves = layout.criteria[col].moves
+        if moves != "either":
+            leans = layout.choice_leans[col][None, :]
+            index = table.index[:, None]
+            way = leans > index if moves == "up" else leans < index
+            allowed[col] = np.where(~table.answered[:, col][:, None], allowed[col] & way, allowed[col])
+    # what the lowest and highest allowed lean add to the sums (as explanations.plans computes them)
+    shifts = {}
+    for col in actionable:
+        leans = layout.choice_leans[col]
+        weight = layout.weights[col]
+        before = table.products[:, col]
+        answered = table.answered[:, col]
+        low = np.min(np.where(allowed[col], leans[None, :], np.inf), axis=1)
+        high = np.max(np.where(allowed[col], leans[None, :], -np.inf), axis=1)
+        # weight*lean - (before or 0.0): exact 0.0 subtracted where unanswered, as the scalar code does
+        shifts[col] = (weight * low - np.where(answered, before, 0.0), weight * high - np.where(answered, before, 0.0),
+                       np.where(answered, 0.0, weight))
+    has_moves = {col: allowed[col].any(axis=1) for col in actionable}
+    sought = np.ones((n, len(STRATEGIES)), dtype=bool)
+    sought[np.arange(n), table.recommendation] = False
+    found: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    for size in range(1, len(actionable) + 1):
+        open_rows = sought.any(axis=1)
+        if not open_rows.any():
+            break
+        search = _PlanSearch(table, allowed, sought)
+        for subset in combinations(actionable, size):
+            rows_mask = open_rows.copy()
+            for col in subset:
+                rows_mask &= has_moves[col]
+            low, high, added = table.total, table.total, table.answered_weight
+            for col in subset:
+                to_low, to_high, weight = shifts[col]
+                low, high, added = low + to_low, high + to_high, added + weight
+            lowest, highest = low / added, high / added
+            # can [lowest, highest] meet a sought band? (explanations.plans prunes the same way)
+            rows_mask &= ((sought[:, RELATIONAL] & (highest >= threshold - NEAR_BOUNDARY))
+                          | (sought[:, TRANSACTIONAL] & (lowest <= -threshold + NEAR_BOUNDARY))
+                          | (sought[:, HYBRID] & (lowest < threshold + NEAR_BOUNDARY)
+                             & (highest > -threshold - NEAR_BOUNDARY)))
+            rows = np.nonzero(rows_mask)[0]
+            if rows.size:
+                search.subset(subset, rows)
+        for (row, target), pick in search.best_pick.items():
+            found[row, target] = pick
+            sought[row, target] = False
+    result = []
+    recommendations = table.recommendation.tolist()
+    for row, card in enumerate(cards):
+        plans = []
+        for target, name in enumerate(STRATEGIES):
+            if target == recommendations[row]:
+                continue
+            pick = found.get((row, target))
+            if pick is None:
+                plans.append(Plan(name, (), None))
+                continue
+            subset, ks = pick
+            criteria = [layout.criteria[col] for col in subset]
+            afters = [criterion.choices[k] for criterion, k in zip(criteria, ks, strict=True)]
+            changes = tuple(Change(criterion, card.values.get(criterion.name), after)
+                            for criterion, (after, _) in zip(criteria, afters, strict=True))
+            exact = card.index_with({criterion.name: lean for criterion, (_, lean) in zip(criteria, afters,
+                                                                                          strict=True)})
+            plans.append(Plan(name, changes, exact))
+        result.append(tuple(plans))
+    return result
+
+
+class _PlanSearch:
+    """One size of explanations.plans' search, for all rows: every pick of every subset, the least move per target.
+
+    A pick's sums are built criterion by criterion in the scalar order, so a prefix shared by many picks is
+    computed once (a tree over the subset's criteria); the kept pick is the first of the least moves, as the
+    scalar loop's strict comparison keeps it.
+    """
+
+    def __init__(self, table: _Table, allowed: dict[int, np.ndarray], sought: np.ndarray) -> None:
+        self.table, self.allowed, self.sought = table, allowed, sought
+        self.best_move = np.full(sought.shape, np.inf)
+        self.best_pick: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+
+    def subset(self, subset: tuple[int, ...], rows: np.ndarray) -> None:
+        table = self.table
+        self._extend(subset, (), rows, table.total[rows], table.answered_weight[rows])
+
+    def _extend(self, subset: tuple[int, ...], pick: tuple[int, ...], rows: np.ndarray, total: np.ndarray,
+                answered: np.ndarray) -> None:
+        table, layout = self.table, self.table.layout
+        col = subset[len(pick)]
+        weight = layout.weights[col]
+        was = table.answered[rows, col]
+        # the scalar order: take out what it was (if answered), then put in the new lean
+        base = np.where(was, total - table.products[rows, col], total)
+        weights = np.where(was, answered - weight, answered) + weight
+        for k, lean in enumerate(layout.choice_leans[col].tolist()):
+            ok = self.allowed[col][rows, k]
+            if not ok.any():
+                continue
+            here = rows[ok] if not ok.all() else rows
+            sums = (base[ok] if here is not rows else base) + weight * lean
+            total_weight = weights[ok] if here is not rows else weights
+            if len(pick) + 1 < len(subset):
+                self._extend(subset, (*pick, k), here, sums, total_weight)
+            else:
+                self._finish(subset, (*pick, k), here, sums / total_weight)
+
+    def _finish(self, subset: tuple[int, ...], pick: tuple[int, ...], rows: np.ndarray, index: np.ndarray) -> None:
+        table, layout = self.table, self.table.layout
+        threshold = layout.model.threshold
+        near = np.nonzero(np.abs(np.abs(index) - threshold) < NEAR_BOUNDARY)[0]
+        for i in near.tolist():
+            index[i] = table.cards[rows[i]].index_with(
+                {layout.criteria[col].name: float(layout.choice_leans[col][k]) for col, k in zip(subset, pick,
+                                                                                                  strict=True)})
+        reached = decide(index, threshold)
+        move = np.abs(index - table.index[rows])
+        better = self.sought[rows, reached] & (move < self.best_move[rows, reached])
+        if better.any():
+            rows, reached, move = rows[better], reached[better], move[better]
+            self.best_move[rows, reached] = move
+            for row, target in zip(rows.tolist(), reached.tolist(), strict=True):
+                self.best_pick[row, target] = (subset, pick)
+
+
+def _weight_sensitivity(table: _Table) -> list[tuple[WeightRange, ...]]:
+    """explanations.weight_sensitivity for every profile: crossings and intervals of all answered criteria at once.
+
+    Each criterion has at most two crossings, so at most three intervals: the scalar loops over them
+    become array steps over a fixed width of three.
+    """
+    # a criterion with fewer crossings pads its rows with inf and nan, which the masks below never select
+    with np.errstate(divide="ignore", invalid="ignore"):
+        layout, threshold = table.layout, table.layout.model.threshold
+        rows, cols = np.nonzero(table.answered)  # row-major: each profile's criteria in model order, as its leans are
+        weight = layout.weights[cols]
+        lean = table.leans[rows, cols]
+        others = table.total[rows] - table.products[rows, cols]
+        others_weight = table.answered_weight[rows] - weight
+        current = table.recommendation[rows]
+        up = (threshold * others_weight - others) / (lean - threshold)
+        down = (-threshold * others_weight - others) / (lean + threshold)
+        has_up = (lean != threshold) & (up > 0)
+        has_down = (lean != -threshold) & (down > 0) & ~(has_up & (down == up))
+        count = has_up.astype(int) + has_down
+        both = has_up & has_down
+        first_edge = np.where(both, np.minimum(up, down), np.where(has_up, up, down))
+        second_edge = np.where(both, np.maximum(up, down), np.inf)
+        # edges 0, crossings..., inf; the answer in each interval, taken at its middle (past the last: 2·edge + 1)
+        edges = np.stack([np.zeros_like(weight), first_edge, second_edge, np.full_like(weight, np.inf)], axis=1)
+        edges[count == 0, 1] = np.inf
+        middles = np.stack([
+            np.where(count >= 1, (0.0 + first_edge) / 2, 1.0),
+            np.where(count == 2, (first_edge + second_edge) / 2, 2 * first_edge + 1),
+            2 * second_edge + 1,
+        ], axis=1)
+        answers = decide((others[:, None] + middles * lean[:, None]) / (others_weight[:, None] + middles), threshold)
+        intervals = np.arange(3)[None, :]
+        answers = np.where(intervals <= count[:, None], answers, NONE)
+        tolerance = 1e-9 * weight
+        same = answers == current[:, None]
+        around = (same & (edges[:, :3] - tolerance[:, None] <= weight[:, None])
+                  & (weight[:, None] <= edges[:, 1:] + tolerance[:, None]))
+        inside = around.any(axis=1)
+        first = np.argmax(around, axis=1)
+        last = 2 - np.argmax(around[:, ::-1], axis=1)
+        for _ in range(2):  # widen to the neighbouring intervals with the same answer
+            first = np.where((first > 0) & same[np.arange(first.size), np.maximum(first - 1, 0)], first - 1, first)
+            last = np.where((last < count) & same[np.arange(last.size), np.minimum(last + 1, 2)], last + 1, last)
+        at = np.arange(weight.size)
+        lower = edges[at, first]
+        upper = edges[at, last + 1]
+        below = np.where(first > 0, answers[at, np.maximum(first - 1, 0)], NONE)
+        above = np.where(last < count, answers[at, np.minimum(last + 1, 2)], NONE)
+        # on a crossing exactly (no interval holds the weight): any move changes the answer
+        left = np.max(np.where(edges[:, 1:] <= (weight + tolerance)[:, None], intervals, -1), axis=1)
+        lower = np.where(inside, lower, weight)
+        upper = np.where(inside, upper, weight)
+        below = np.where(inside, below, answers[at, np.maximum(left, 0)])
+        above = np.where(inside, above, answers[at, np.minimum(left + 1, 2)])
+        none = count == 0
+        low = np.where(inside & (lower > 0) | ~inside, lower, np.nan)
+        high = np.where(inside & (upper < np.inf) | ~inside, upper, np.nan)
+        low[none], high[none], below[none], above[none] = np.nan, np.nan, NONE, NONE
+        room = np.fmin(np.abs(weight - low), np.abs(weight - high))
+        slack = np.where(np.isnan(room), np.inf, room / weight)
+    result: list[tuple[WeightRange, ...]] = []
+    starts = np.searchsorted(rows, np.arange(len(table.cards) + 1))
+    criteria = layout.criteria
+    low_list, high_list = low.tolist(), high.tolist()
+    below_list, above_list, cols_list = below.tolist(), above.tolist(), cols.tolist()
+    for row in range(len(table.cards)):
+        start, end = int(starts[row]), int(starts[row + 1])
+        order = start + np.argsort(slack[start:end], kind="stable")
+        result.append(tuple(
+            WeightRange(criteria[cols_list[i]],
+                        None if math.isnan(low_list[i]) else low_list[i],
+                        None if math.isnan(high_list[i]) else high_list[i],
+                        None if below_list[i] == NONE else STRATEGIES[below_list[i]],
+                        None if above_list[i] == NONE else STRATEGIES[above_list[i]])
+            for i in order.tolist()))
+    return result

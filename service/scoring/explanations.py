@@ -71,24 +71,26 @@ class MissingAnswer(NamedTuple):
 
 def counterfactuals(card: Scorecard) -> tuple[Counterfactual, ...]:
     """Per criterion and per other outcome, the single change that reaches it moving the index least; least first."""
-    found: list[tuple[float, Counterfactual]] = []
-    current, now = card.recommendation, card.index
-    for criterion in card.model.criteria:
-        name = criterion.name
-        candidates = (_number_candidates(card, criterion) if criterion.number is not None
-                      else criterion.other_choices(card.values.get(name)))
-        nearest: dict[str, tuple[float, Value, float]] = {}
-        for after, lean, index, reached in card.outcomes_of(name, candidates):
-            if reached != current:
-                move = abs(index - now)
-                if reached not in nearest or move < nearest[reached][0]:
-                    nearest[reached] = (move, after, lean)
-        before = card.values.get(name)
-        for reached, (_, after, lean) in nearest.items():
-            exact = card.index_with({name: lean})
-            found.append((abs(exact - now), Counterfactual(Change(criterion, before, after), exact, reached)))
+    found = [(abs(counterfactual.index - card.index), counterfactual)
+             for criterion in card.model.criteria for counterfactual in single_changes(card, criterion)]
     found.sort(key=lambda pair: pair[0])
     return tuple(counterfactual for _, counterfactual in found)
+
+
+def single_changes(card: Scorecard, criterion: Criterion) -> list[Counterfactual]:
+    """For one criterion, per other outcome, the change of it alone that reaches it moving the index least."""
+    current, now, name = card.recommendation, card.index, criterion.name
+    candidates = (_number_candidates(card, criterion) if criterion.number is not None
+                  else criterion.other_choices(card.values.get(name)))
+    nearest: dict[str, tuple[float, Value, float]] = {}
+    for after, lean, index, reached in card.outcomes_of(name, candidates):
+        if reached != current:
+            move = abs(index - now)
+            if reached not in nearest or move < nearest[reached][0]:
+                nearest[reached] = (move, after, lean)
+    before = card.values.get(name)
+    return [Counterfactual(Change(criterion, before, after), card.index_with({name: lean}), reached)
+            for reached, (_, after, lean) in nearest.items()]
 
 
 def _number_candidates(card: Scorecard, criterion: Criterion) -> list[tuple[Value, float]]:

@@ -1,0 +1,77 @@
+"""assess_many, the engine for many profiles at once, gives what assess gives, item by item, bit for bit."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from service.scoring import LANGUAGES, Model, assess, load_models, render
+from service.scoring.bulk import assess_many
+from tests.support.models import ROOT
+from tests.support.profiles import profiles
+
+MODELS = load_models(ROOT / "service" / "models")
+FIELDS = ("factors", "confidence", "counterfactuals", "plans", "margin", "sensitivity", "missing_information")
+
+
+def assert_same(model: Model, batch: list[dict[str, Any]]) -> None:
+    for profile, many in zip(batch, assess_many(model, batch), strict=True):
+        one = assess(model, profile)
+        for field in FIELDS:
+            assert getattr(many, field) == getattr(one, field), (field, profile)
+        for language in LANGUAGES:
+            assert orjson.dumps(render(many, language)) == orjson.dumps(render(one, language)), (language, profile)
+
+
+def random_profiles(model: Model, count: int, seed: int) -> list[dict[str, Any]]:
+    """Valid profiles, each optional criterion answered or not; numbers anywhere on their scale."""
+    rng = random.Random(seed)
+    batch = []
+    for _ in range(count):
+        profile: dict[str, Any] = {}
+        for criterion in model.criteria:
+            if criterion.required or rng.random() < 0.6:
+                if criterion.number is not None:
+                    scale = criterion.number
+                    profile[criterion.name] = rng.choice(
+                        [rng.uniform(scale.minimum, scale.maximum), round(rng.uniform(scale.minimum, scale.maximum), 2),
+                         scale.minimum, scale.centre, scale.maximum])
+                else:
+                    profile[criterion.name] = rng.choice(criterion.options).value
+        batch.append(profile)
+    return batch
+
+
+@pytest.mark.parametrize("key", sorted(MODELS))
+def test_thousands_of_random_profiles_get_what_assess_gives(key: str) -> None:
+    model = MODELS[key]
+    assert_same(model, random_profiles(model, 1500, seed=11))
+
+
+@pytest.mark.parametrize("key", sorted(MODELS))
+def test_profiles_on_a_decision_boundary_get_what_assess_gives(key: str) -> None:
+    """Where estimates are decided again with exact sums: the index on ±threshold, or a rounding error from it."""
+    model = MODELS[key]
+    candidates = random_profiles(model, 20000, seed=5)
+    near = [p for p in candidates if assess(model, p).margin.distance < 1e-9]
+    assert near, "no boundary profile among the candidates: the test would prove nothing"
+    assert_same(model, near)
+
+
+@pytest.mark.parametrize("key", sorted(MODELS))
+def test_one_profile_and_none_are_batches_too(key: str) -> None:
+    model = MODELS[key]
+    assert assess_many(model, []) == []
+    assert_same(model, random_profiles(model, 1, seed=1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(profiles(), min_size=1, max_size=40))
+def test_any_mix_of_profiles_gets_what_assess_gives(batch: list[dict[str, Any]]) -> None:
+    """Rows with and without each criterion side by side: every mask of the vectorised searches is exercised."""
+    assert_same(MODELS[min(MODELS)], batch)
