@@ -60,9 +60,10 @@ def on_starting(server):  # noqa: ANN001, ANN201
     # The master imports the code once, so a worker boots in milliseconds (only create_app() is left to do):
     # a HUP's new workers are ready as the old ones stop. New code therefore needs a new master, not a HUP.
     import service.app  # noqa: F401
-    from service import model_reload
+    from service import metrics, model_reload
 
     model_reload.at_start(server.log)  # a broken model folder stops gunicorn here, before any worker
+    metrics.start_counts()
 
 
 def on_reload(server):  # noqa: ANN001, ANN201

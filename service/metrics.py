@@ -41,7 +41,8 @@ MODEL_RELOADS = Counter("strategy_model_reloads_total",
                         "Model reloads (SIGHUP) by outcome: applied, or refused (a broken model; the last good stay).",
                         ["outcome"])
 LOG_LINES_DROPPED = Counter("strategy_log_lines_dropped_total",
-                            "Log lines dropped because stdout was not being read fast enough (a request never waits).")
+                            "Log lines dropped because the stream was not being read fast enough (a request never "
+                            "waits).", ["stream"])  # labelled: an unlabelled metric would map its file at import
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,14 @@ def record_models(models: Iterable[tuple[str, str, bool]]) -> None:
             MODEL_INFO.labels(model, version, str(default).lower()).set(1)
 
 
+def start_counts() -> None:
+    """gunicorn's master, at start: the counters of rare events from 0, so that the first is an increase alerts see."""
+    with _recording:
+        for outcome in ("applied", "refused"):
+            MODEL_RELOADS.labels(outcome)
+        LOG_LINES_DROPPED.labels("stdout")
+
+
 def record_model_reload(outcome: str) -> None:
     with _recording:
         MODEL_RELOADS.labels(outcome).inc()
@@ -148,7 +157,7 @@ def record_model_reload(outcome: str) -> None:
 
 def record_dropped_log_line() -> None:
     with contextlib.suppress(OSError):  # not logged: a log line is what could not be written
-        LOG_LINES_DROPPED.inc()
+        LOG_LINES_DROPPED.labels("stdout").inc()
 
 
 def archive_dead_worker(pid: int, folder: str | None = None) -> None:
