@@ -39,10 +39,16 @@ def render(listen: str, upstream: str) -> str:
 
 
 def start_nginx(listen: str, upstream: str, folder: Path, **popen: object) -> subprocess.Popen[bytes]:
-    """nginx in the foreground with `folder` (which must exist) for its config, pid and temporary files."""
+    """nginx in the foreground with `folder` (which must exist) for its config, pid and temporary files.
+
+    Started as root, nginx runs its workers as `nobody`, which must reach the folder: make it with
+    tempfile.mkdtemp() (in the system's temporary folder, whose parents anyone may traverse).
+    """
     binary = nginx_binary()
     if binary is None:
         raise FileNotFoundError("nginx is not installed (Debian: apt-get install nginx)")
+    if os.geteuid() == 0:
+        folder.chmod(0o755)  # nginx makes its temporary folders in it and gives them to its workers' user
     config = folder / "nginx.conf"
     config.write_text(render(listen, upstream), encoding="utf-8")
     return subprocess.Popen([binary, "-p", f"{folder}/", "-c", str(config), "-e", "stderr"], **popen)  # type: ignore[call-overload]
