@@ -9,9 +9,11 @@ last good models. At start there is no last good copy, so a broken folder stops 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import time
 from typing import Any
@@ -21,6 +23,8 @@ from service.scoring import ModelError
 
 _snapshot: str | None = None  # the folder workers load: the last copy that validated
 _last_reload: dict[str, Any] | None = None  # what /readyz reports: the outcome of the last HUP
+_predecessors: list[int] = []  # the workers a HUP replaces, each stopped by its successor once that one is ready
+_first_successor_age = 0
 
 
 def _source() -> str:
@@ -72,6 +76,34 @@ def at_reload(log: logging.Logger) -> None:
     record_model_reload("applied")
     if previous:  # the old workers hold their models in memory, not in files
         shutil.rmtree(previous, ignore_errors=True)
+
+
+def hand_over(server: Any) -> None:
+    """on_reload: keep the old workers until their successors are ready (gunicorn would stop them at once).
+
+    The master counts twice its workers, so it stops none when it forks the new ones; each new worker, once
+    booted, stops one old worker (retire_a_predecessor), and each old one gone lowers the count again
+    (predecessor_gone). gunicorn's reload waits, reaping, until every old worker has gone.
+    """
+    global _first_successor_age
+    _predecessors[:] = sorted(server.WORKERS, key=lambda pid: server.WORKERS[pid].age)
+    _first_successor_age = server.worker_age + 1
+    server.num_workers = server.cfg.workers + len(_predecessors)
+
+
+def retire_a_predecessor(worker: Any) -> None:
+    """post_worker_init, in a worker forked by a HUP: this worker is ready, so one old worker may stop."""
+    index = worker.age - _first_successor_age
+    if 0 <= index < len(_predecessors):
+        with contextlib.suppress(ProcessLookupError):  # it died meanwhile
+            os.kill(_predecessors[index], signal.SIGTERM)
+
+
+def predecessor_gone(server: Any, pid: int) -> None:
+    """child_exit: an old worker has gone, so the master counts one worker fewer, down to its setting."""
+    if pid in _predecessors:
+        _predecessors.remove(pid)
+        server.num_workers = max(server.cfg.workers, server.num_workers - 1)
 
 
 def point_worker_at_snapshot() -> None:
