@@ -44,7 +44,8 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "service.logs.JsonFormatter"}},
-    "handlers": {"stdout": {"()": "service.logs.NonBlockingHandler", "formatter": "json"}},
+    "handlers": {"stdout": {"()": "service.logs.NonBlockingHandler", "formatter": "json",
+                            "capacity": int(os.environ.get("STRATEGY_LOG_BUFFER_LINES", 10_000))}},
     "root": {"level": "INFO", "handlers": ["stdout"]},
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
