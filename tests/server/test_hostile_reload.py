@@ -122,7 +122,7 @@ def test_repeated_hups_do_not_stall_requests(tmp_path: Path) -> None:
     print(f"\np99 of POST /assess: {base * 1000:.0f} ms calm, {hup * 1000:.0f} ms under a HUP every 0.5 s "
           f"({len(reloading.answers)} requests)")
     # the new workers are forked from a master that has the code imported and the models checked: ready at once
-    assert hup <= 3 * base + 0.1, (hup, base)
+    assert hup <= 3 * base + 0.2, (hup, base)
 
 
 def test_a_master_leaves_no_metrics_folder_and_no_model_copy_behind(tmp_path: Path) -> None:
