@@ -63,7 +63,6 @@ class NonBlockingHandler(logging.Handler):
         super().__init__()
         self.capacity = capacity
         self.fd = sys.stdout.fileno() if fd is None else fd
-        self.dropped = 0
         self._start()
         _live_handlers.add(self)
 
@@ -89,7 +88,6 @@ class NonBlockingHandler(logging.Handler):
         try:
             self._queue.put_nowait(line)
         except queue.Full:
-            self.dropped += 1
             from service.metrics import record_dropped_log_line  # not at import: gunicorn's master loads this first
 
             record_dropped_log_line()
@@ -104,7 +102,6 @@ class NonBlockingHandler(logging.Handler):
         else:
             self._writer.join(1)
         super().close()
-
 
 
 _live_handlers: weakref.WeakSet[NonBlockingHandler] = weakref.WeakSet()

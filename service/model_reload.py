@@ -92,11 +92,15 @@ def hand_over(server: Any) -> None:
 
 
 def retire_a_predecessor(worker: Any) -> None:
-    """post_worker_init, in a worker forked by a HUP: this worker is ready, so one old worker may stop."""
+    """post_worker_init, in a worker forked by a HUP: this worker is ready, so one old worker may stop.
+
+    A worker forked later (one replacing a successor that died before it was ready) stops an old one still left.
+    """
+    if not _predecessors:
+        return
     index = worker.age - _first_successor_age
-    if 0 <= index < len(_predecessors):
-        with contextlib.suppress(ProcessLookupError):  # it died meanwhile
-            os.kill(_predecessors[index], signal.SIGTERM)
+    with contextlib.suppress(ProcessLookupError):  # it died meanwhile
+        os.kill(_predecessors[index if 0 <= index < len(_predecessors) else 0], signal.SIGTERM)
 
 
 def predecessor_gone(server: Any, pid: int) -> None:

@@ -133,18 +133,18 @@ def _values_within(raw: bytes, limit: int) -> bool:
     return count(raw) <= limit or count(_STRING.sub(b'""', raw)) <= limit
 
 
-def json_object(request: Request, max_depth: int, max_bytes: int | None = None,
-                max_values: int | None = None) -> dict[str, Any]:
+def json_object(request: Request, max_depth: int, max_bytes: int | None = None) -> dict[str, Any]:
     """The body as a JSON object, or a Problem (400, 413 or 415) saying what is wrong with it.
 
-    The limits default to the app's MAX_BODY_BYTES and MAX_JSON_VALUES; an endpoint that needs less passes less.
+    The body is at most `max_bytes` (the app's MAX_BODY_BYTES unless an endpoint needs less) and holds at most
+    MAX_JSON_VALUES values.
     """
     mimetype = request.mimetype
     if mimetype not in JSON_MEDIA_TYPES and not mimetype.endswith("+json"):
         raise Problem(415, "The body must be JSON: send Content-Type: application/json.")
     config = current_app.config
     raw = body_bytes(request, config["MAX_BODY_BYTES"] if max_bytes is None else max_bytes)
-    max_values = config["MAX_JSON_VALUES"] if max_values is None else max_values
+    max_values = config["MAX_JSON_VALUES"]
     if not _values_within(raw, max_values):
         raise Problem(400, f"The JSON holds too many values (the limit is {max_values}).")
     try:
