@@ -146,6 +146,8 @@ class JsonAccessLogger(Logger):
             "bytes": getattr(resp, "sent", None),
             "duration_ms": round(request_time.total_seconds() * 1000, 3),
             "remote": environ.get("REMOTE_ADDR"),
+            # behind nginx the remote is always nginx: who it was forwarding for (as nginx saw them)
+            "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR"),
             "user_agent": environ.get("HTTP_USER_AGENT"),
         }})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import selectors
 import socket
 import statistics
@@ -191,7 +192,7 @@ def test_large_answers_are_compressed_when_the_client_accepts_it(proxied: tuple[
 
 
 def test_what_nginx_refuses_itself_is_a_problem_too(proxied: tuple[object, str]) -> None:
-    _, url = proxied
+    server, url = proxied
     too_large = requests.post(url + "/assess/batch", data=b"{" + b" " * (5 * 1024 * 1024) + b"}",
                               headers={"Content-Type": "application/json"}, timeout=30)
     assert too_large.status_code == 413
@@ -201,3 +202,8 @@ def test_what_nginx_refuses_itself_is_a_problem_too(proxied: tuple[object, str])
     over_profile = requests.post(url + "/assess", data=b'{"industry": "' + b"x" * 20_000 + b'"}',
                                  headers={"Content-Type": "application/json"}, timeout=30)
     assert over_profile.status_code == 413 and "16384 bytes" in over_profile.json()["detail"]
+    # gunicorn's access log says for whom nginx forwarded it, as nginx is always the remote address
+    time.sleep(0.2)
+    [line] = [json.loads(line) for line in server.log.read_text().splitlines()  # type: ignore[attr-defined]
+              if over_profile.headers["X-Request-ID"] in line and '"event":"access"' in line]
+    assert line["remote"] == "127.0.0.1" and line["forwarded_for"] == "127.0.0.1"
