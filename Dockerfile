@@ -2,6 +2,8 @@
 #   docker build -t strategy-scoring:1.0.0 .
 #   docker run --rm -p 8000:8000 strategy-scoring:1.0.0
 # tests/test_delivery.py lints this file, and runs its pip steps and its CMD outside Docker.
+# In production nginx is in front (deploy/k8s: a sidecar, gunicorn on 127.0.0.1:8001); exposed alone, as above,
+# slow or idle clients can hold every worker (docs/operations.md, "Without the proxy").
 
 # Stage 1: the project's wheel and the wheels of all its dependencies.
 FROM python:3.11.13-slim-bookworm AS build

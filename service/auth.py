@@ -1,4 +1,4 @@
-"""Access control: API keys for the API, a separate token for /metrics.
+"""Access control: API keys for the API; for /metrics its own token, else an API key (open only when neither is set).
 
 Keys are compared as bytes in constant time against every configured key, so neither a
 non-ASCII header nor the position of a mismatch can crash or time the comparison.
@@ -54,12 +54,16 @@ def require_credentials() -> None:
     endpoint = request.endpoint or ""
     if endpoint in PUBLIC_ENDPOINTS or request.blueprint in PUBLIC_BLUEPRINTS:
         return
-    if endpoint == METRICS_ENDPOINT:
-        token = current_app.config.get("METRICS_TOKEN")
-        if token and not _matches(_bearer_token(), (str(token).encode(),)):
-            raise _challenge("metrics", "GET /metrics needs Authorization: Bearer <the metrics token>.")
-        return
     keys = current_app.extensions["api_keys"]
+    if endpoint == METRICS_ENDPOINT:
+        # its own token when one is set (a scraper then holds no key to the API), else any API key: open only
+        # when neither is configured
+        token = current_app.config.get("METRICS_TOKEN")
+        accepted = (str(token).encode(),) if token else keys
+        if accepted and not _matches(_bearer_token(), accepted):
+            raise _challenge("metrics", "GET /metrics needs Authorization: Bearer <the metrics token>."
+                             if token else "GET /metrics needs Authorization: Bearer <API key>.")
+        return
     if keys and not _matches(_bearer_token(), keys):
         raise _challenge("strategy-scoring", "This API needs Authorization: Bearer <API key>; "
                                              "the key is missing or not a valid one.")

@@ -8,8 +8,13 @@ DEFAULTS: dict[str, Any] = {
     "MODEL_DIR": str(Path(__file__).parent / "models"),
     # the model that answers when a request names none: "id@version", or "" for the newest
     "DEFAULT_MODEL": "",
-    # largest request body accepted, in bytes (413 above it)
+    # largest request body accepted, in bytes (413 above it, however the body is framed): that of POST /assess/batch,
+    # whose 1,000 profiles are ~0.7 MB (~1.2 MB with every character escaped)
     "MAX_BODY_BYTES": 2 * 1024 * 1024,
+    # that of POST /assess, whose one profile is a few hundred bytes
+    "MAX_PROFILE_BYTES": 16 * 1024,
+    # most JSON values (containers, items, members) in one body (400 above it): 1,000 full profiles are ~31,000
+    "MAX_JSON_VALUES": 50_000,
     # deepest JSON nesting accepted (400 above it)
     "MAX_JSON_DEPTH": 32,
     # most profiles in one POST /assess/batch (413 above it)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import queue
 import sys
+import threading
 import time
+import weakref
 from typing import Any
 
 import orjson
@@ -46,6 +50,71 @@ class JsonFormatter(logging.Formatter):
         return text
 
 
+class NonBlockingHandler(logging.Handler):
+    """Log lines handed to a writer thread through a bounded queue, so that no request ever waits on stdout.
+
+    With stdout stalled (a pipe nobody reads), the writer blocks, the queue fills, and further lines are
+    dropped and counted in strategy_log_lines_dropped_total. Each line is written whole with one os.write,
+    so lines of different workers do not interleave. A forked child (each gunicorn worker) gets a queue and
+    a writer thread of its own: threads do not survive a fork.
+    """
+
+    def __init__(self, capacity: int = 10_000, fd: int | None = None) -> None:
+        super().__init__()
+        self.capacity = capacity
+        self.fd = sys.stdout.fileno() if fd is None else fd
+        self._start()
+        _live_handlers.add(self)
+
+    def _start(self) -> None:
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self.capacity)
+        self._writer = threading.Thread(target=self._write_lines, name="log-writer", daemon=True)
+        self._writer.start()
+
+    def _write_lines(self) -> None:
+        while (line := self._queue.get()) is not None:
+            try:
+                while line:
+                    line = line[os.write(self.fd, line):]
+            except OSError:  # stdout closed: nothing else to do with the line
+                pass
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = (self.format(record) + "\n").encode("utf-8", errors="replace")
+        except Exception:
+            self.handleError(record)
+            return
+        try:
+            self._queue.put_nowait(line)
+        except queue.Full:
+            from service.metrics import record_dropped_log_line  # not at import: gunicorn's master loads this first
+
+            record_dropped_log_line()
+
+    def close(self) -> None:
+        """Write what is queued (for a second at most: stdout may be stalled), then stop the writer."""
+        _live_handlers.discard(self)
+        try:
+            self._queue.put(None, timeout=1)
+        except queue.Full:
+            pass
+        else:
+            self._writer.join(1)
+        super().close()
+
+
+_live_handlers: weakref.WeakSet[NonBlockingHandler] = weakref.WeakSet()
+
+
+def _restart_writers() -> None:
+    for handler in list(_live_handlers):
+        handler._start()
+
+
+os.register_at_fork(after_in_child=_restart_writers)
+
+
 def configure_logging() -> None:
     """JSON on stdout for every logger, unless something (gunicorn's logconfig_dict) configured logging already."""
     root = logging.getLogger()
@@ -77,6 +146,8 @@ class JsonAccessLogger(Logger):
             "bytes": getattr(resp, "sent", None),
             "duration_ms": round(request_time.total_seconds() * 1000, 3),
             "remote": environ.get("REMOTE_ADDR"),
+            # behind nginx the remote is always nginx: who it was forwarding for (as nginx saw them)
+            "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR"),
             "user_agent": environ.get("HTTP_USER_AGENT"),
         }})
 

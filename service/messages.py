@@ -48,6 +48,18 @@ PROBLEMS: dict[str, dict[str, str]] = {
                       "pl": "Nie ma modelu {key}; dostępne modele: {models}."},
     "not_json_media_type": {"en": "The body must be JSON: send Content-Type: application/json.",
                             "pl": "Treść musi być w JSON: wyślij Content-Type: application/json."},
+    "body_too_large_here": {"en": "The body is over the limit of {limit} bytes for this endpoint.",
+                            "pl": "Treść przekracza limit {limit} bajtów dla tego zasobu."},
+    "body_cut_short": {"en": "The body ended after {received} of the {length} bytes its Content-Length announced.",
+                       "pl": "Treść skończyła się po {received} z {length} bajtów zapowiedzianych w Content-Length."},
+    "body_framing": {"en": "The body cannot be read: its framing is not valid HTTP/1.1 "
+                           "(chunked transfer coding or Content-Length).",
+                     "pl": "Nie można odczytać treści: jej podział nie jest poprawnym HTTP/1.1 "
+                           "(kodowanie chunked albo Content-Length)."},
+    "too_many_values": {"en": "The JSON holds too many values (the limit is {limit}).",
+                        "pl": "JSON zawiera zbyt wiele wartości (limit to {limit})."},
+    "host_required": {"en": "An HTTP/1.1 request must carry a Host header (RFC 9112, section 3.2).",
+                      "pl": "Żądanie HTTP/1.1 musi mieć nagłówek Host (RFC 9112, sekcja 3.2)."},
     "not_utf8": {"en": "The body is not valid UTF-8 (byte {byte}).",
                  "pl": "Treść nie jest poprawnym UTF-8 (bajt {byte})."},
     "not_json_at": {"en": "The body is not valid JSON: {reason} (line {line}, column {column}).",

@@ -6,6 +6,7 @@ methods outside a fixed set are "OTHER", fields outside the model are "<unknown>
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections import Counter as Tally
@@ -36,6 +37,12 @@ SHADOW_ASSESSMENTS = Counter("strategy_shadow_assessments_total",
                              ["model", "compared_with", "agrees"])
 MODEL_INFO = Gauge("strategy_model_info", "The models loaded (1 each); default=\"true\" marks the one used by default.",
                    ["model", "version", "default"], multiprocess_mode="livemax")
+MODEL_RELOADS = Counter("strategy_model_reloads_total",
+                        "Model reloads (SIGHUP) by outcome: applied, or refused (a broken model; the last good stay).",
+                        ["outcome"])
+LOG_LINES_DROPPED = Counter("strategy_log_lines_dropped_total",
+                            "Log lines dropped because the stream was not being read fast enough (a request never "
+                            "waits).", ["stream"])  # labelled: an unlabelled metric would map its file at import
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +140,24 @@ def record_models(models: Iterable[tuple[str, str, bool]]) -> None:
     with _recording:
         for model, version, default in models:
             MODEL_INFO.labels(model, version, str(default).lower()).set(1)
+
+
+def start_counts() -> None:
+    """gunicorn's master, at start: the counters of rare events from 0, so that the first is an increase alerts see."""
+    with _recording:
+        for outcome in ("applied", "refused"):
+            MODEL_RELOADS.labels(outcome)
+        LOG_LINES_DROPPED.labels("stdout")
+
+
+def record_model_reload(outcome: str) -> None:
+    with _recording:
+        MODEL_RELOADS.labels(outcome).inc()
+
+
+def record_dropped_log_line() -> None:
+    with contextlib.suppress(OSError):  # not logged: a log line is what could not be written
+        LOG_LINES_DROPPED.labels("stdout").inc()
 
 
 def archive_dead_worker(pid: int, folder: str | None = None) -> None:

@@ -7,11 +7,13 @@ import math
 import re
 from typing import Any
 
-from flask import Request
+from flask import Request, current_app
 
 from service.errors import Problem
 
 JSON_MEDIA_TYPES = ("application/json",)
+# a body is read in pieces of this size, so that no read asks the server for more than the limit allows
+_PIECE = 65536
 
 
 def _finite_float(text: str) -> float:
@@ -71,12 +73,80 @@ def _depth(document: Any, limit: int) -> bool:
     return False
 
 
-def json_object(request: Request, max_depth: int) -> dict[str, Any]:
-    """The body as a JSON object, or a Problem (400, 413 or 415) saying what is wrong with it."""
+def _over_the_limit(limit: int) -> Problem:
+    return Problem(413, f"The body is over the limit of {limit} bytes for this endpoint.")
+
+
+def body_bytes(request: Request, limit: int) -> bytes:
+    """The request body, at most `limit` bytes however it is framed (Content-Length or chunked), else a 413 Problem.
+
+    A body whose framing is broken (a bad chunk size, a missing CRLF, a bad trailer, a body shorter than its
+    Content-Length) is a 400 Problem that quotes none of its bytes.
+    """
+    environ = request.environ
+    length = request.content_length
+    if length is not None and length > limit:
+        _drop(environ["wsgi.input"], length if length <= 4 * limit else 0)  # so a kept-alive connection goes on
+        raise _over_the_limit(limit)
+    if length is None and not environ.get("wsgi.input_terminated"):
+        return b""  # no length and a server that does not end the stream: no body can be read safely
+    wanted = limit + 1 if length is None else length
+    pieces: list[bytes] = []
+    received = 0
+    try:
+        while received < wanted:
+            piece = environ["wsgi.input"].read(min(_PIECE, wanted - received))
+            if not piece:
+                break
+            pieces.append(piece)
+            received += len(piece)
+    except Exception:  # the server's parser refusing the framing: its message quotes the bytes, so it is not kept
+        raise Problem(400, "The body cannot be read: its framing is not valid HTTP/1.1 "
+                           "(chunked transfer coding or Content-Length).") from None
+    if received > limit:
+        raise _over_the_limit(limit)
+    if length is not None and received < length:
+        raise Problem(400, f"The body ended after {received} of the {length} bytes its Content-Length announced.")
+    return b"".join(pieces)
+
+
+def _drop(stream: Any, remaining: int) -> None:
+    while remaining > 0:
+        piece = stream.read(min(remaining, _PIECE))
+        if not piece:
+            break
+        remaining -= len(piece)
+
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def _values_within(raw: bytes, limit: int) -> bool:
+    """Whether the body holds at most `limit` JSON values, counted as the `{`, `[`, `,` and `:` outside strings.
+
+    Checked before decoding, so that no body makes more objects than that: 2 MiB of `[],` would otherwise be
+    700,000 lists. Counting them everywhere is a bound, cheap in C; only a body over it is counted precisely.
+    """
+    def count(text: bytes) -> int:
+        return text.count(b"{") + text.count(b"[") + text.count(b",") + text.count(b":")
+
+    return count(raw) <= limit or count(_STRING.sub(b'""', raw)) <= limit
+
+
+def json_object(request: Request, max_depth: int, max_bytes: int | None = None) -> dict[str, Any]:
+    """The body as a JSON object, or a Problem (400, 413 or 415) saying what is wrong with it.
+
+    The body is at most `max_bytes` (the app's MAX_BODY_BYTES unless an endpoint needs less) and holds at most
+    MAX_JSON_VALUES values.
+    """
     mimetype = request.mimetype
     if mimetype not in JSON_MEDIA_TYPES and not mimetype.endswith("+json"):
         raise Problem(415, "The body must be JSON: send Content-Type: application/json.")
-    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH this raises 413
+    config = current_app.config
+    raw = body_bytes(request, config["MAX_BODY_BYTES"] if max_bytes is None else max_bytes)
+    max_values = config["MAX_JSON_VALUES"]
+    if not _values_within(raw, max_values):
+        raise Problem(400, f"The JSON holds too many values (the limit is {max_values}).")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

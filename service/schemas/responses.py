@@ -232,10 +232,20 @@ class HealthSchema(OutputSchema):
     status = fields.String()
 
 
+class ReloadSchema(OutputSchema):
+    outcome = fields.String(validate=validate.OneOf(("applied", "refused")))
+    at = fields.Float(metadata={"description": "When, in seconds since the epoch."})
+    error = fields.String(allow_none=True, metadata={
+        "description": "Why it was refused: the model file and the JSON path; null when applied."})
+
+
 class ReadinessSchema(OutputSchema):
     status = fields.String(validate=validate.OneOf(("ready", "not ready")))
     models = fields.List(fields.String(), metadata={"description": "The models loaded, as id@version."})
     default_model = fields.String(allow_none=True)
+    last_reload = fields.Nested(ReloadSchema, allow_none=True, metadata={
+        "optional": True, "description": "The last model reload (SIGHUP); a refused one leaves the last good "
+                                         "models serving. null: none since the start."})
 
 
 class BatchCountsSchema(OutputSchema):

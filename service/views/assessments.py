@@ -89,7 +89,7 @@ def assess_profile() -> tuple[dict[str, Any], int, dict[str, str]]:
     registry = _registry()
     loaded = registry.get(request.args.get("model"))
     challenger = registry.get(request.args["compare"]) if "compare" in request.args else None
-    document = json_object(request, current_app.config["MAX_JSON_DEPTH"])
+    document = json_object(request, current_app.config["MAX_JSON_DEPTH"], current_app.config["MAX_PROFILE_BYTES"])
     assessed = assess_document(loaded, document)
     body = assessed.body(g.language)
     metrics.record_assessments([assessed.assessment.recommendation])

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from service import metrics
+from service import metrics, model_reload
 from service.openapi import openapi_yaml
 
 blueprint = Blueprint("operations", __name__)
@@ -24,7 +24,9 @@ def readyz() -> tuple[dict[str, Any], int]:
     registry = current_app.extensions.get("models")
     if registry is None or not registry.models:
         return {"status": "not ready", "models": [], "default_model": None}, 503
-    return {"status": "ready", "models": sorted(registry.models), "default_model": registry.default}, 200
+    # a refused reload leaves the service ready (it serves the last good models) and says so here
+    return {"status": "ready", "models": sorted(registry.models), "default_model": registry.default,
+            "last_reload": model_reload.last_reload()}, 200
 
 
 @blueprint.get("/metrics")

@@ -62,23 +62,42 @@ def test_the_kubernetes_objects_fit_together_and_match_the_image(monkeypatch: py
                                      "name": deployment["metadata"]["name"]}
     assert hpa["minReplicas"] >= 2 and the("PodDisruptionBudget")["spec"]["minAvailable"] < hpa["minReplicas"]
 
-    [container] = pod["spec"]["containers"]
+    containers = {c["name"]: c for c in pod["spec"]["containers"]}
+    assert sorted(containers) == ["nginx", "strategy-scoring"]
+    container, proxy = containers["strategy-scoring"], containers["nginx"]
     env = container_env(container)
     final = dockerfile_stages()[-1]
-    [port] = container["ports"]
-    assert port["containerPort"] == int(instructions(final, "EXPOSE")[0])
-    assert [p["targetPort"] for p in service["spec"]["ports"]] == [port["name"]]
     assert container["image"] == f"strategy-scoring:{_project_version()}"
+    # only nginx is reachable: the Service and the probes go to its port, gunicorn listens inside the pod
+    assert "ports" not in container
+    [port] = proxy["ports"]
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == [port["name"]]
+    nginx_conf = (K8S / "nginx.conf").read_text(encoding="utf-8")
+    assert f"listen {port['containerPort']};" in nginx_conf
+    assert f"server {env['STRATEGY_BIND']};" in nginx_conf and env["STRATEGY_BIND"].startswith("127.0.0.1:")
+    [generated] = kustomization()["configMapGenerator"]
+    assert generated["files"] == ["nginx.conf"]
+    proxy_volumes = {m["name"]: m["mountPath"] for m in proxy["volumeMounts"]}
+    [config_volume] = [v for v in pod["spec"]["volumes"] if v.get("configMap", {}).get("name") == generated["name"]]
+    assert proxy["command"][proxy["command"].index("-c") + 1] == f"{proxy_volumes[config_volume['name']]}/nginx.conf"
+    # nginx writes (pid, buffers) only under its prefix, a volume of its own on a read-only root
+    prefix = proxy["command"][proxy["command"].index("-p") + 1].rstrip("/")
+    [prefix_volume] = [name for name, path in proxy_volumes.items() if path == prefix]
+    assert "emptyDir" in {v["name"]: v for v in pod["spec"]["volumes"]}[prefix_volume]
 
-    # the probes ask the endpoints meant for them, on the container's port
-    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port["name"]}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port["name"]}
+    # the probes ask the endpoints meant for them, through nginx, as callers reach the service
+    assert "livenessProbe" not in container and "readinessProbe" not in container
+    assert proxy["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port["name"]}
+    assert proxy["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port["name"]}
     annotations = pod["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"
     assert annotations["prometheus.io/port"] == str(port["containerPort"])
     assert annotations["prometheus.io/path"] == "/metrics"
     routes = {rule.rule for rule in create_app({"TESTING": True}).url_map.iter_rules()}
     assert {"/healthz", "/readyz", "/metrics"} <= routes
+    for kind in ("requests", "limits"):
+        assert {"cpu", "memory"} <= proxy["resources"][kind].keys()
+    assert proxy["securityContext"]["readOnlyRootFilesystem"] is True
 
     for kind in ("requests", "limits"):
         assert {"cpu", "memory"} <= container["resources"][kind].keys()
@@ -102,7 +121,7 @@ def test_the_kubernetes_objects_fit_together_and_match_the_image(monkeypatch: py
         monkeypatch.setenv(name, value)
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     graceful_timeout = settings["graceful_timeout"]
-    assert settings["workers"] == int(env["WEB_CONCURRENCY"]) and settings["bind"].endswith(":8000")
+    assert settings["workers"] == int(env["WEB_CONCURRENCY"]) and settings["bind"] == env["STRATEGY_BIND"]
     pre_stop = container["lifecycle"]["preStop"]["exec"]["command"]
     assert pre_stop[0] == "sleep" and int(pre_stop[1]) >= 3, "time for load balancers to drop the pod"
     margin = pod["spec"]["terminationGracePeriodSeconds"] - int(pre_stop[1]) - graceful_timeout
@@ -120,7 +139,8 @@ def _load_generator() -> dict[str, Any]:
 def test_the_models_configmap_is_the_repos_model_folder() -> None:
     configmap = the("ConfigMap")
     assert len(json.dumps(configmap).encode()) < 1024 * 1024, "a ConfigMap holds at most 1 MiB"
-    [volume] = [v for v in the("Deployment")["spec"]["template"]["spec"]["volumes"] if "configMap" in v]
+    [volume] = [v for v in the("Deployment")["spec"]["template"]["spec"]["volumes"]
+                if v.get("configMap", {}).get("name") == the("ConfigMap")["metadata"]["name"]]
     items = {item["key"]: item["path"] for item in volume["configMap"]["items"]}
     assert sorted(items) == sorted(configmap["data"]), "every key is mounted, and only keys there are"
     mounted = {path: configmap["data"][key] for key, path in items.items()}
@@ -146,7 +166,8 @@ def test_the_service_starts_on_the_configmap_mounted_as_the_kubelet_does(tmp_pat
                                                                          monkeypatch: pytest.MonkeyPatch,
                                                                          make_app: Callable[..., Flask]) -> None:
     configmap, deployment = the("ConfigMap"), the("Deployment")
-    [volume] = [v for v in deployment["spec"]["template"]["spec"]["volumes"] if "configMap" in v]
+    [volume] = [v for v in deployment["spec"]["template"]["spec"]["volumes"]
+                if v.get("configMap", {}).get("name") == configmap["metadata"]["name"]]
     # the kubelet writes the files into a timestamped folder, links ..data to it, and links each top entry there
     mount = tmp_path / "models"
     payload = mount / "..2026_01_01_00_00_00.000000001"
@@ -158,7 +179,7 @@ def test_the_service_starts_on_the_configmap_mounted_as_the_kubelet_does(tmp_pat
     for entry in {item["path"].split("/")[0] for item in volume["configMap"]["items"]}:
         (mount / entry).symlink_to(Path("..data") / entry)
 
-    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    [container] = [c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "strategy-scoring"]
     env = container_env(container)
     [model_mount] = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
     assert env["STRATEGY_MODEL_DIR"] == model_mount["mountPath"]
