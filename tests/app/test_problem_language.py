@@ -125,7 +125,8 @@ def test_each_english_sentence_is_read_back_as_its_own_entry(catalogue: dict[str
     for key, text in catalogue.items():
         values = {name: f"<{name}>" for name in ("method", "limit", "request_id", "count", "s", "fields_pl", "key",
                                                  "models", "byte", "reason", "line", "column", "kind", "member",
-                                                 "number", "name", "rest", "choices", "min", "max", "received", "length")}
+                                                 "number", "name", "rest", "choices", "min", "max", "received",
+                                                 "length")}
         sentence = text["en"].format(**values)
         found = message_of(sentence, catalogue)
         assert found is not None and found.key == key, (key, sentence, found)
