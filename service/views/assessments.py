@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from service import metrics
 from service.errors import Problem, problem_body
+from service.fields import project, project_batch, sparse
 from service.logs import log_decision
 from service.registry import LoadedModel, ModelRegistry
 from service.request_body import json_object
@@ -75,6 +76,7 @@ def comparison(loaded: LoadedModel, body: dict[str, Any], challenger: LoadedMode
 
 
 @blueprint.post("/assess")
+@sparse(project)
 def assess_profile() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Assess one business profile: the strategy that fits it, why, what would change it, and how to act."""
     registry = _registry()
@@ -90,6 +92,7 @@ def assess_profile() -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @blueprint.post("/assess/batch")
+@sparse(project_batch)
 def assess_batch() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Assess many profiles at once: a result per item, in order; one bad item never fails the others."""
     loaded = _registry().get(request.args.get("model"))
