@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.commands import openapi
+from service.commands import openapi, score
 
-COMMANDS = (openapi.command,)
+COMMANDS = (openapi.command, score.command)
 
 
 def register_commands(app: Flask) -> None:
