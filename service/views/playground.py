@@ -34,6 +34,14 @@ def page() -> Response:
     return response
 
 
+@blueprint.get("/portfolio")
+def portfolio() -> Response:
+    """The portfolio page: a CSV of accounts sent to POST /assess/stream, drawn as a book of accounts."""
+    response = send_from_directory(ASSETS, "portfolio.html", mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @blueprint.after_request
 def security_headers(response: Response) -> Response:
     """The page's own policy; the app adds the headers every response carries (nosniff, no-referrer, ...)."""
