@@ -326,6 +326,17 @@ def score(loaded: LoadedModel, rows: list[Row], language: str, challenger: Loade
     return results
 
 
+def score_apart(loaded: LoadedModel, rows: list[Row], language: str, fault: Callable[[Exception], RowProblem],
+                challenger: LoadedModel | None = None, problem_body: ProblemBody | None = None) -> list[Result]:
+    """score(), and should a chunk fail unexpectedly, its rows one by one: only a row that fails alone gets `fault`."""
+    try:
+        return score(loaded, rows, language, challenger, problem_body)
+    except Exception as error:
+        if len(rows) == 1:
+            return [Result(rows[0], None, fault(error))]
+    return [result for row in rows for result in score_apart(loaded, [row], language, fault, challenger, problem_body)]
+
+
 # ---- writing ----------------------------------------------------------------------------------------
 
 def ndjson_lines(results: list[Result], selection: Selection, problem_body: ProblemBody) -> bytes:

@@ -79,7 +79,7 @@ def command(file: Path, format_name: str | None, output: IO[bytes], model_key: s
         with _progress(file) as bar:
             done = 0
             for chunk in rows.chunks(records):
-                results = rows.score(loaded, chunk, language)
+                results = rows.score_apart(loaded, chunk, language, _fault)
                 output.write(write(results))
                 for result in results:
                     if result.problem is None:
@@ -92,6 +92,10 @@ def command(file: Path, format_name: str | None, output: IO[bytes], model_key: s
                 done = position
     output.flush()
     _summary(counts, reasons, time.perf_counter() - started)
+
+
+def _fault(error: Exception) -> rows.RowProblem:
+    return rows.RowProblem(500, f"An unexpected error occurred ({type(error).__name__}: {error}).")
 
 
 class _NoBar:

@@ -73,9 +73,16 @@ def _generate(loaded: LoadedModel, challenger: LoadedModel | None, source: Itera
         yield head
     for chunk in _timely_chunks(source):
         started = time.perf_counter()
-        results = rows.score(loaded, chunk, language, challenger, problem_body)
+        results = rows.score_apart(loaded, chunk, language, _fault, challenger, problem_body)
         _account(loaded, challenger, results, started)
         yield write(results)
+
+
+def _fault(error: Exception) -> rows.RowProblem:
+    """A row that broke the service: logged with the request id, a 500 for that row alone (no detail of it)."""
+    current_app.logger.error("unexpected error on a row of stream %s", g.request_id, exc_info=error,
+                             extra={"fields": {"request_id": g.request_id}})
+    return rows.RowProblem(500, f"An unexpected error occurred. Quote request id {g.request_id} when reporting it.")
 
 
 def _timely_chunks(source: Iterator[rows.Row]) -> Iterator[list[rows.Row]]:

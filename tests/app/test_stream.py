@@ -253,3 +253,21 @@ def test_compare_gives_each_line_the_second_models_answer(two_models: Flask, mod
         assert comparison["agrees"] == (other["recommendation"] == item["assessment"]["recommendation"])
         flips += not comparison["agrees"]
     assert flips > 0, "the challenger's wider band should flip some answers"
+
+
+def test_a_row_that_breaks_the_service_is_a_500_for_that_row_alone(app: Flask, model: Model,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection (no real input is known to break the core): the chunk is retried row by row."""
+    real = rows.assess_many
+
+    def breaks_on_crm_7(model: Model, profiles: list[dict[str, Any]]) -> list[Any]:
+        if any(profile.get("external_id") == "crm-7" for profile in profiles):
+            raise ZeroDivisionError("injected")
+        return real(model, profiles)
+
+    monkeypatch.setattr(rows, "assess_many", breaks_on_crm_7)
+    items = check_lines(stream(app, jsonl(*random_profiles(model, 300))).get_data())
+    assert [item["index"] for item in items] == list(range(300))
+    assert [item["index"] for item in items if item["status"] != 200] == [7]
+    assert items[7]["status"] == 500 and "request id" in items[7]["problem"]["detail"]
+    assert "injected" not in json.dumps(items[7])
