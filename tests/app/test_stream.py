@@ -271,3 +271,16 @@ def test_a_row_that_breaks_the_service_is_a_500_for_that_row_alone(app: Flask, m
     assert [item["index"] for item in items if item["status"] != 200] == [7]
     assert items[7]["status"] == 500 and "request id" in items[7]["problem"]["detail"]
     assert "injected" not in json.dumps(items[7])
+
+
+def test_the_stream_needs_a_key_when_keys_are_configured_and_the_portfolio_page_does_not() -> None:
+    guarded = create_app({"TESTING": True, "API_KEYS": "s3cret-key"})
+    client = FlaskClient(guarded, guarded.response_class)
+    body = jsonl(PROFILES[0])
+    refused = client.post("/assess/stream", data=body, content_type=NDJSON)
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == 'Bearer realm="strategy-scoring"'
+    allowed = client.post("/assess/stream", data=body, content_type=NDJSON,
+                          headers={"Authorization": "Bearer s3cret-key"})
+    assert allowed.status_code == 200 and check_lines(allowed.get_data())[0]["status"] == 200
+    page = client.get("/portfolio")
+    assert page.status_code == 200 and b'src="playground/assets/portfolio.js"' in page.data
