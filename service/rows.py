@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -25,7 +26,6 @@ from service.registry import LoadedModel
 
 # the strict JSON reading of a request body, line by line (request_body exposes it only for whole requests)
 from service.request_body import _SURROGATE_ESCAPE, _decoder, _depth, _has_lone_surrogate, _json_type
-from service.scoring import STRATEGIES
 from service.scoring.bulk import assess_many
 from service.scoring.explanation import render
 from service.validation import field_errors, invalid_fields_detail, pointers
@@ -166,7 +166,6 @@ class _Records:
     def __next__(self) -> str:
         line = next(self.source)
         if line is TOO_LONG or self.size + len(line) > self.limit:  # type: ignore[arg-type]
-            self.size = 0
             raise RowTooLong
         self.size += len(line)  # type: ignore[arg-type]
         return line.decode("utf-8")  # type: ignore[union-attr]
@@ -222,6 +221,7 @@ def _csv_records(source: Iterator[bytes | _TooLong], header: list[str], delimite
     reader = csv.reader(records, delimiter=delimiter, strict=True)
     index = 0
     while True:
+        records.size = 0  # the bytes of the record about to be read
         try:
             cells = next(reader)
         except StopIteration:
@@ -231,19 +231,16 @@ def _csv_records(source: Iterator[bytes | _TooLong], header: list[str], delimite
             index += 1
             continue
         except UnicodeDecodeError as error:
-            records.size = 0
             yield Row(index, None, problem=RowProblem(400, f"The row is not valid UTF-8 (byte {error.start})."))
             index += 1
             continue
         except csv.Error as error:
-            records.size = 0
             yield Row(index, None, problem=RowProblem(400, f"The row is not valid CSV: {error}."))
             index += 1
             continue
         except Exception as error:  # the body itself broke off
             yield Row(index, None, problem=_unreadable(error))
             return
-        records.size = 0
         if not cells or not any(cell.strip() for cell in cells):
             continue  # a blank line is no row
         if len(cells) != len(header):
@@ -257,11 +254,15 @@ def _csv_records(source: Iterator[bytes | _TooLong], header: list[str], delimite
         index += 1
 
 
-def chunks(rows: Iterable[Row], size: int = CHUNK) -> Iterator[list[Row]]:
+def chunks(rows: Iterable[Row], size: int = CHUNK, seconds: float | None = None) -> Iterator[list[Row]]:
+    """Lists of up to `size` rows; with `seconds`, none held back longer than that once a later row arrives."""
     chunk: list[Row] = []
+    opened = 0.0
     for row in rows:
+        if not chunk:
+            opened = time.monotonic()
         chunk.append(row)
-        if len(chunk) == size:
+        if len(chunk) >= size or (seconds is not None and time.monotonic() - opened > seconds):
             yield chunk
             chunk = []
     if chunk:
@@ -437,11 +438,3 @@ def _text(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return orjson.dumps(value).decode()
-
-
-def tally(results: Iterable[Result]) -> Counter[str]:
-    """Counts per recommendation, and `invalid` for the rows refused."""
-    counts: Counter[str] = Counter({strategy: 0 for strategy in STRATEGIES})
-    for result in results:
-        counts[result.body["recommendation"] if result.body is not None else "invalid"] += 1
-    return counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections import Counter
@@ -73,9 +74,7 @@ def command(file: Path, format_name: str | None, output: IO[bytes], model_key: s
             records, write = table.rows, csv_out.rows
         else:
             records = rows.ndjson_rows(source, limit, current_app.config["MAX_JSON_DEPTH"])
-
-            def write(results: list[rows.Result]) -> bytes:
-                return rows.ndjson_lines(results, selection, problem_body)
+            write = functools.partial(rows.ndjson_lines, selection=selection, problem_body=problem_body)
         with _progress(file) as bar:
             done = 0
             for chunk in rows.chunks(records):

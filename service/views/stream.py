@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, current_app, g, request, stream_with_context
 
@@ -55,23 +55,18 @@ def assess_stream() -> Response:
     language = g.language
     if answer == rows.CSV:
         table_out = rows.CsvOutput(loaded, language, columns, delimiter, selection, challenger is not None)
-
-        def write(results: list[rows.Result]) -> bytes:
-            return table_out.rows(results)
-        head = table_out.header()
+        head, write = table_out.header(), table_out.rows
     else:
-        def write(results: list[rows.Result]) -> bytes:
-            return rows.ndjson_lines(results, selection, problem_body)
-        head = b""
+        head, write = b"", functools.partial(rows.ndjson_lines, selection=selection, problem_body=problem_body)
     return Response(stream_with_context(_generate(loaded, challenger, source, language, head, write)),
                     mimetype=answer, headers={"Content-Language": language})
 
 
 def _generate(loaded: LoadedModel, challenger: LoadedModel | None, source: Iterator[rows.Row], language: str,
-              head: bytes, write: Any) -> Iterator[bytes]:
+              head: bytes, write: Callable[[list[rows.Result]], bytes]) -> Iterator[bytes]:
     if head:
         yield head
-    for chunk in _timely_chunks(source):
+    for chunk in rows.chunks(source, seconds=CHUNK_SECONDS):
         started = time.perf_counter()
         results = rows.score_apart(loaded, chunk, language, _fault, challenger, problem_body)
         _account(loaded, challenger, results, started)
@@ -83,21 +78,6 @@ def _fault(error: Exception) -> rows.RowProblem:
     current_app.logger.error("unexpected error on a row of stream %s", g.request_id, exc_info=error,
                              extra={"fields": {"request_id": g.request_id}})
     return rows.RowProblem(500, f"An unexpected error occurred. Quote request id {g.request_id} when reporting it.")
-
-
-def _timely_chunks(source: Iterator[rows.Row]) -> Iterator[list[rows.Row]]:
-    """Chunks of up to CHUNK rows, none held back longer than CHUNK_SECONDS once a later row arrives."""
-    chunk: list[rows.Row] = []
-    opened = 0.0
-    for row in source:
-        if not chunk:
-            opened = time.monotonic()
-        chunk.append(row)
-        if len(chunk) >= rows.CHUNK or time.monotonic() - opened > CHUNK_SECONDS:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _account(loaded: LoadedModel, challenger: LoadedModel | None, results: list[rows.Result],
