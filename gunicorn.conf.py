@@ -81,6 +81,12 @@ def pre_fork(server, worker):  # noqa: ANN001, ANN201
     gc.freeze()
 
 
+def pre_request(worker, req):  # noqa: ANN001, ANN201
+    from service import heartbeat
+
+    heartbeat.attach(worker.notify)  # a stream beats between chunks, so it outlives the worker timeout
+
+
 def post_fork(server, worker):  # noqa: ANN001, ANN201
     from service import model_reload
 

@@ -17,7 +17,7 @@ from service.errors import register_error_handlers
 from service.lifecycle import register_lifecycle
 from service.logs import configure_logging
 from service.registry import ModelRegistry
-from service.views import assessments, criteria, docs, operations, playground
+from service.views import assessments, criteria, docs, operations, playground, stream
 
 
 class OrjsonProvider(JSONProvider):
@@ -62,7 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["api_keys"] = configured_keys(app)
     register_error_handlers(app)
     register_lifecycle(app)
-    for view in (assessments, criteria, operations, docs, playground):
+    for view in (assessments, criteria, operations, docs, playground, stream):
         app.register_blueprint(view.blueprint)
     register_commands(app)
     return app

@@ -19,6 +19,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_JSON_DEPTH": 32,
     # most profiles in one POST /assess/batch (413 above it)
     "MAX_BATCH": 1000,
+    # POST /assess/stream and the score command: the longest row (413 for that row alone), and how long a stream
+    # waits for a client that neither sends nor reads before it gives up (behind nginx, nginx cuts it off at 60 s)
+    "MAX_ROW_BYTES": 16 * 1024,
+    "STREAM_IDLE_SECONDS": 30,
     # API keys (comma-separated) and/or a file of them (one per line); when any is set, the API needs one
     "API_KEYS": "",
     "API_KEYS_FILE": "",

@@ -60,6 +60,22 @@ PROBLEMS: dict[str, dict[str, str]] = {
                         "pl": "JSON zawiera zbyt wiele wartości (limit to {limit})."},
     "host_required": {"en": "An HTTP/1.1 request must carry a Host header (RFC 9112, section 3.2).",
                       "pl": "Żądanie HTTP/1.1 musi mieć nagłówek Host (RFC 9112, sekcja 3.2)."},
+    "fields_unknown": {"en": "?fields= names unknown fields: {name}. The fields are: {choices}.",
+                       "pl": "?fields= wymienia nieznane pola: {name}. Pola to: {choices}."},
+    "fields_none": {"en": "?fields= names no field ({name}). The fields are: {choices}.",
+                    "pl": "?fields= nie wymienia żadnego pola ({name}). Pola to: {choices}."},
+    "csv_header_too_long": {"en": "The CSV header row is over the limit of {limit} bytes.",
+                            "pl": "Wiersz nagłówka CSV przekracza limit {limit} bajtów."},
+    "csv_header_not_utf8": {"en": "The CSV header row is not valid UTF-8 (byte {byte}).",
+                            "pl": "Wiersz nagłówka CSV nie jest poprawnym UTF-8 (bajt {byte})."},
+    "csv_header_fields": {"en": "The first row must name the profile's fields (criteria, external_id, industry), "
+                                "each once.",
+                          "pl": "Pierwszy wiersz musi wymieniać pola profilu (kryteria, external_id, industry), "
+                                "każde raz."},
+    "stream_media_type": {"en": "Send the profiles as JSON lines (Content-Type: application/x-ndjson) or as CSV "
+                                "(Content-Type: text/csv) with a header row of field names.",
+                          "pl": "Wyślij profile jako JSON lines (Content-Type: application/x-ndjson) albo jako CSV "
+                                "(Content-Type: text/csv) z wierszem nagłówka z nazwami pól."},
     "not_utf8": {"en": "The body is not valid UTF-8 (byte {byte}).",
                  "pl": "Treść nie jest poprawnym UTF-8 (bajt {byte})."},
     "not_json_at": {"en": "The body is not valid JSON: {reason} (line {line}, column {column}).",

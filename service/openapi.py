@@ -12,6 +12,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
+from service import rows
+from service.fields import FIELDS
 from service.schemas import responses
 from service.schemas.profile import batch_schema
 from service.schemas.responses import assessment_body
@@ -30,6 +32,8 @@ EXAMPLE_PROFILE = {
     "customer_expectation": "balanced", "price_level": "high", "team_relationship_skills": "medium",
     "crm_maturity": "basic", "external_id": "crm-0042", "industry": "Industrial equipment",
 }
+EXAMPLE_CSV = ("external_id,segment,sales_goal,product_complexity,purchase_cycle,customer_expectation,retention_rate\n"
+               "crm-0042,b2b,balanced,high,medium,balanced,0.8\n")
 EXAMPLE_ASSESSMENT_ID = "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b"
 
 PROBLEMS = {
@@ -39,8 +43,17 @@ PROBLEMS = {
     405: "The path does not take this method.",
     413: "The body is over the configured size limit, or a batch over the configured number of profiles.",
     415: "The Content-Type is not JSON.",
-    422: "The JSON is well formed but the profile is not valid: every bad field is listed with a JSON pointer.",
+    422: "The JSON is well formed but the profile is not valid: every bad field is listed with a JSON pointer "
+         "(or ?fields= names an unknown field).",
     500: "An unexpected fault: a generic problem naming the request id.",
+}
+
+# the stream's own: problems with single rows are lines (or cells) of its answer, never a failed response
+STREAM_PROBLEMS = {
+    400: "The CSV header row is not valid UTF-8.",
+    413: "The CSV header row is over the per-row size limit.",
+    415: "The Content-Type is neither application/x-ndjson nor text/csv.",
+    422: "?fields= names an unknown field, or the CSV header row an unknown or repeated column.",
 }
 
 # a schema is registered before any schema that nests it, so that it keeps its name
@@ -74,6 +87,24 @@ def _problems(*statuses: int) -> dict[int, Any]:
     }
 
 
+def _sparse_answers(spec: APISpec) -> None:
+    """?fields= cuts an assessment to some of its members: answers and batch items may hold such a sparse one."""
+    schemas = spec.components.schemas
+    sparse = {key: value for key, value in schemas["Assessment"].items() if key != "required"}
+    sparse["properties"] = {**sparse["properties"], "comparison": _ref("SparseComparison")}
+    comparison = {**schemas["Comparison"]}
+    comparison["properties"] = {**comparison["properties"], "assessment": _ref("AssessmentAnswer")}
+    spec.components.schema("SparseAssessment", {
+        **sparse, "minProperties": 1, "description": "An assessment cut to the members ?fields= names."})
+    spec.components.schema("SparseComparison", comparison)
+    spec.components.schema("AssessmentAnswer", {"anyOf": [_ref("Assessment"), _ref("SparseAssessment")]})
+    schemas["BatchItem"]["properties"]["assessment"]["allOf"] = [_ref("AssessmentAnswer")]
+    # a stream's row can fail as a request would (unreadable 400, too long 413, broken 500), not only as a profile
+    row = {**schemas["BatchItem"], "properties": {**schemas["BatchItem"]["properties"], "status": {
+        "type": "integer", "description": "200 with `assessment`, or the row's problem status (400, 413, 422, 500)."}}}
+    spec.components.schema("StreamItem", row)
+
+
 def build_spec(app: Flask) -> dict[str, Any]:
     registry = app.extensions["models"]
     loaded = registry.get(None)
@@ -90,6 +121,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.schema("BatchRequest", schema=batch_schema(app.config["MAX_BATCH"]))
     for name, schema in OUTPUT_SCHEMAS.items():
         spec.components.schema(name, schema=schema)
+    _sparse_answers(spec)
     spec.components.header("X-Request-ID", {
         "description": "The caller's request id when it sent a sane one ([A-Za-z0-9._:-]{1,128}), else a new one.",
         "schema": {"type": "string"}})
@@ -108,6 +140,13 @@ def build_spec(app: Flask) -> dict[str, Any]:
         "description": "A second model (id@version) to assess the same profile with, side by side in `comparison`: "
                        "shadow evaluation that never changes the answer.",
         "schema": {"type": "string", "enum": models}, "required": False})
+    spec.components.parameter("fields", "query", {
+        "description": f"Only these members of each assessment, comma-separated (e.g. recommendation,scores,confidence)"
+                       f": any of {', '.join(FIELDS)}; an unknown name is a 422. With ?compare= the comparison stays, "
+                       f"its assessment cut the same way. For a CSV answer of /assess/stream, the column groups "
+                       f"{', '.join(rows.CSV_FIELDS)} (rationale: the top factors; counterfactuals: the first).",
+        "schema": {"type": "array", "items": {"type": "string", "enum": list(FIELDS)}, "minItems": 1},
+        "style": "form", "explode": False, "example": ["recommendation", "scores", "confidence"], "required": False})
     spec.components.parameter("model", "query", {
         "description": f"The model to answer with, as id@version; default {registry.default}. Any other is a 404.",
         "schema": {"type": "string", "enum": models, "example": registry.default}, "required": False})
@@ -122,9 +161,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
 
     spec.path("/assess", operations={"post": operation(
         "assessments.assess_profile",
-        {200: ok("Assessment", "Content-Language", example=example), **_problems(400, 401, 404, 413, 415, 422, 500)},
+        {200: ok("AssessmentAnswer", "Content-Language", example=example),
+         **_problems(400, 401, 404, 413, 415, 422, 500)},
         tags=["assessments"], security=API_KEY,
-        parameters=["Accept-Language", "model", "compare"],
+        parameters=["Accept-Language", "model", "compare", "fields"],
         requestBody={"required": True, "content": {"application/json": {
             "schema": _ref("Profile"), "example": EXAMPLE_PROFILE}}},
     )})
@@ -132,9 +172,24 @@ def build_spec(app: Flask) -> dict[str, Any]:
         "assessments.assess_batch",
         {200: ok("Batch", "Content-Language"), **_problems(400, 401, 404, 413, 415, 422, 500)},
         tags=["assessments"], security=API_KEY,
-        parameters=["Accept-Language", "model"],
+        parameters=["Accept-Language", "model", "fields"],
         requestBody={"required": True, "content": {"application/json": {
             "schema": _ref("BatchRequest"), "example": {"profiles": [EXAMPLE_PROFILE]}}}},
+    )})
+    spec.path("/assess/stream", operations={"post": operation(
+        "stream.assess_stream",
+        {200: {"description": "A result per row, in order, streamed as computed: in JSON lines a batch item per line "
+                              "(index, status, then assessment or problem); in CSV the input columns, then the "
+                              "assessment's, then `error`. Accept may ask for the other format.",
+               "headers": _headers("Content-Language"),
+               "content": {rows.NDJSON: {"schema": _ref("StreamItem")}, rows.CSV: {"schema": {"type": "string"}}}},
+         **_problems(401, 404, 500),
+         **{status: {**_problems(status)[status], "description": text} for status, text in STREAM_PROBLEMS.items()}},
+        tags=["assessments"], security=API_KEY,
+        parameters=["Accept-Language", "model", "compare", "fields"],
+        requestBody={"required": True, "content": {
+            rows.NDJSON: {"schema": _ref("Profile"), "example": EXAMPLE_PROFILE},
+            rows.CSV: {"schema": {"type": "string"}, "example": EXAMPLE_CSV}}},
     )})
     spec.path("/criteria", operations={"get": operation(
         "criteria.list_criteria", {200: ok("Criteria", "Content-Language"), **_problems(401, 404, 500)},

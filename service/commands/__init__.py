@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.commands import models, openapi, profile_fields
+from service.commands import models, openapi, profile_fields, score
 
-COMMANDS = (openapi.command, profile_fields.command, models.group)
+COMMANDS = (openapi.command, profile_fields.command, models.group, score.command)
 
 
 def register_commands(app: Flask) -> None:

@@ -12,12 +12,14 @@ from marshmallow import ValidationError
 
 from service import metrics
 from service.errors import FieldError, Problem
+from service.fields import project, project_batch, sparse
 from service.logs import log_decision
 from service.messages import field_message, message
 from service.registry import LoadedModel, ModelRegistry
 from service.request_body import json_object
 from service.schemas.responses import assessment_body
 from service.scoring import STRATEGIES, Assessment, assess
+from service.scoring.bulk import assess_many
 from service.validation import invalid_profile
 
 blueprint = Blueprint("assessments", __name__)
@@ -40,26 +42,38 @@ def _registry() -> ModelRegistry:
 
 def assess_document(loaded: LoadedModel, document: Any, *pointer_prefix: str | int) -> Assessed:
     """Validate one profile and assess it: the whole work of one assessment, or a 422 Problem."""
+    profile = valid_profile(loaded, document, *pointer_prefix)
+    return Assessed(str(uuid.uuid4()), profile, assess(loaded.model, profile))
+
+
+def valid_profile(loaded: LoadedModel, document: Any, *pointer_prefix: str | int) -> dict[str, Any]:
+    """The profile as the model's schema loads it, or a 422 Problem naming every bad field."""
     try:
-        profile = loaded.profile_schema.load(document)
+        return loaded.profile_schema.load(document)
     except ValidationError as error:
         problem, names = invalid_profile(loaded.profile_schema, error.messages, *pointer_prefix)
         metrics.record_validation_failures(names, loaded.fields)
         raise problem from None
-    return Assessed(str(uuid.uuid4()), profile, assess(loaded.model, profile))
 
 
 def record_decision(loaded: LoadedModel, assessed: Assessed, document: dict[str, Any], started: float) -> None:
     """One line of the decision log: what was advised, by which model, and (when configured) to whom."""
     assessment = assessed.assessment
+    log_assessment(loaded, assessed.assessment_id, assessed.profile.get("external_id"), assessment.recommendation,
+                   assessment.index, assessment.confidence, document, started)
+
+
+def log_assessment(loaded: LoadedModel, assessment_id: str, external_id: str | None, recommendation: str,
+                   index: float, confidence: float, document: dict[str, Any], started: float) -> None:
+    """The decision log's line, from its parts (the stream has them in the rows it answers)."""
     fields = {
         "request_id": g.request_id,
-        "assessment_id": assessed.assessment_id,
-        "external_id": assessed.profile.get("external_id"),
+        "assessment_id": assessment_id,
+        "external_id": external_id,
         "model": loaded.model.key,
-        "recommendation": assessment.recommendation,
-        "index": assessment.index,
-        "confidence": assessment.confidence,
+        "recommendation": recommendation,
+        "index": index,
+        "confidence": confidence,
         "language": g.language,
         "latency_ms": round((time.perf_counter() - started) * 1000, 3),
     }
@@ -84,6 +98,7 @@ def comparison(loaded: LoadedModel, assessed: Assessed, challenger: LoadedModel,
 
 
 @blueprint.post("/assess")
+@sparse(project)
 def assess_profile() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Assess one business profile: the strategy that fits it, why, what would change it, and how to act."""
     registry = _registry()
@@ -114,25 +129,31 @@ def _batch_profiles(document: dict[str, Any]) -> list[Any]:
 
 
 @blueprint.post("/assess/batch")
+@sparse(project_batch)
 def assess_batch() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Assess many profiles at once: a result per item, in order; one bad item never fails the others."""
     loaded = _registry().get(request.args.get("model"))
     profiles = _batch_profiles(json_object(request, current_app.config["MAX_JSON_DEPTH"]))
+    started = time.perf_counter()
     results: list[dict[str, Any]] = []
-    tally: Counter[str] = Counter()
-    for index, profile in enumerate(profiles):
-        started = time.perf_counter()
+    valid: list[tuple[int, dict[str, Any], dict[str, Any]]] = []  # (index, document, profile)
+    for index, document in enumerate(profiles):
         try:
-            if not isinstance(profile, dict):
+            if not isinstance(document, dict):
                 raise Problem(422, message("profile_not_object"),
                               [FieldError(f"/profiles/{index}", field_message("not_an_object"))])
-            assessed = assess_document(loaded, profile, "profiles", index)
+            valid.append((index, document, valid_profile(loaded, document, "profiles", index)))
+            results.append({})  # its place, filled below
         except Problem as problem:
             results.append({"index": index, "status": problem.status, "problem": problem.body(g.language)})
-            continue
-        results.append({"index": index, "status": 200, "assessment": assessed.body(g.language)})
-        record_decision(loaded, assessed, profile, started)
-        tally[assessed.assessment.recommendation] += 1
+    # the valid profiles assessed together: item by item what /assess gives (tests/core/test_bulk.py)
+    tally: Counter[str] = Counter()
+    for (index, document, profile), assessment in zip(valid, assess_many(loaded.model, [p for *_, p in valid]),
+                                                      strict=True):
+        assessed = Assessed(str(uuid.uuid4()), profile, assessment)
+        results[index] = {"index": index, "status": 200, "assessment": assessed.body(g.language)}
+        record_decision(loaded, assessed, document, started)
+        tally[assessment.recommendation] += 1
     metrics.record_assessments(tally.elements())
     counts = {strategy: tally[strategy] for strategy in STRATEGIES} | {"invalid": len(results) - tally.total()}
     body = {"results": results, "counts": counts,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, send_from_directory
 
 from service.scoring import LANGUAGES
 
@@ -39,6 +39,14 @@ def page() -> Response:
     posts to POST /assess like any caller."""
     response = Response(render_template("index.html", languages=LANGUAGES, names=LANGUAGE_NAMES),
                         mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blueprint.get("/portfolio")
+def portfolio() -> Response:
+    """The portfolio page: a CSV of accounts sent to POST /assess/stream, drawn as a book of accounts."""
+    response = send_from_directory(ASSETS, "portfolio.html", mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
     return response
 

@@ -1,0 +1,446 @@
+"""Profiles in as JSON lines or CSV, results out the same way, a chunk at a time: what the stream and `score` share.
+
+Nothing here holds more than one chunk of rows: lines are read with a bounded readline, so memory stays flat
+however many rows come, and a row over the size limit is that row's problem, not the stream's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import orjson
+from marshmallow import ValidationError
+
+from service.errors import FieldError, Problem
+from service.fields import Selection, project
+from service.messages import Message, in_language, title
+from service.registry import LoadedModel
+
+# the strict JSON reading of a request body, line by line (request_body exposes it only for whole requests)
+from service.request_body import _SURROGATE_ESCAPE, _decoder, _depth, _has_lone_surrogate, _json_type
+from service.schemas.responses import assessment_body
+from service.scoring.bulk import assess_many
+from service.validation import invalid_profile
+
+NDJSON = "application/x-ndjson"
+CSV = "text/csv"
+FORMATS = (NDJSON, CSV)
+CHUNK = 256  # rows assessed together: assess_many's unit of work, and the most rows held at once
+MAX_ROW_BYTES = 16 * 1024  # a longer row (line, or CSV record) is a 413 problem for that row alone
+
+# what a CSV answer carries, by the assessment member ?fields= names (the counterfactual: the first only)
+TOP_FACTORS = 3
+CSV_COLUMNS: dict[str, tuple[str, ...]] = {
+    "recommendation": ("recommendation",),
+    "scores": ("score_relational", "score_transactional"),
+    "index": ("index",),
+    "confidence": ("confidence",),
+    "coverage": ("coverage",),
+    "rationale": tuple(f"factor_{n}{part}" for n in range(1, TOP_FACTORS + 1) for part in ("", "_contribution")),
+    "counterfactuals": ("counterfactual", "counterfactual_recommendation"),
+}
+CSV_FIELDS = tuple(CSV_COLUMNS)
+COMPARISON_COLUMNS = ("comparison_model", "comparison_recommendation", "comparison_index")
+ERROR_COLUMN = "error"
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one row was not assessed: a status as a request would get, a sentence, and the bad fields."""
+
+    status: int
+    detail: str | Message
+    errors: tuple[FieldError, ...] | None = None
+    fields: tuple[str, ...] = ()  # the rejected profile fields, for the validation metric
+
+
+@dataclass(frozen=True)
+class Row:
+    index: int  # its position among the data rows, from 0
+    document: dict[str, Any] | None  # the profile as sent; None when the row could not be read
+    cells: list[str] | None = None  # CSV: the cells as sent, echoed in a CSV answer
+    problem: RowProblem | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    row: Row
+    body: dict[str, Any] | None  # the whole assessment, as /assess gives it
+    problem: RowProblem | None
+    agrees: bool | None = None  # with ?compare=: whether the second model agrees (None: it refused the profile)
+
+
+# ---- reading ----------------------------------------------------------------------------------------
+
+class _TooLong:
+    """What the line reader yields for a line over the limit (its bytes are read and dropped)."""
+
+
+TOO_LONG = _TooLong()
+
+
+def lines(stream: IO[bytes], limit: int) -> Iterator[bytes | _TooLong]:
+    """The stream's lines as they arrive, none longer than `limit` bytes held: a longer one is skipped."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit:
+            while not line.endswith(b"\n"):  # drop the rest of it, a bounded piece at a time
+                line = stream.readline(65536)
+                if not line:
+                    break
+            yield TOO_LONG
+        else:
+            yield line
+
+
+def _too_long(limit: int) -> RowProblem:
+    return RowProblem(413, f"The row is over the limit of {limit} bytes.")
+
+
+def _unreadable(error: Exception) -> RowProblem:
+    # a broken chunked encoding, a client that stopped sending, a read that timed out
+    return RowProblem(400, f"The body could not be read to its end ({type(error).__name__}); "
+                           "the rows before this one were assessed.")
+
+
+def _json_line(line: bytes, max_depth: int) -> dict[str, Any] | RowProblem:
+    """One line as a strict JSON object (as request_body reads a request), or why it is not one."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return RowProblem(400, f"The line is not valid UTF-8 (byte {error.start}).")
+    try:
+        document = _decoder.decode(text)
+    except json.JSONDecodeError as error:
+        return RowProblem(400, f"The line is not valid JSON: {error.msg} (column {error.colno}).")
+    except RecursionError:
+        return RowProblem(400, f"The JSON is nested too deeply (the limit is {max_depth} levels).")
+    except ValueError as error:
+        return RowProblem(400, f"The line is not valid JSON: {error}.")
+    if not isinstance(document, dict):
+        return RowProblem(400, f"The line must be a JSON object, not {_json_type(document)}.")
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(document):
+        return RowProblem(400, "The line holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is no character.")
+    if not _depth(document, max_depth):
+        return RowProblem(400, f"The JSON is nested too deeply (the limit is {max_depth} levels).")
+    return document
+
+
+def ndjson_rows(stream: IO[bytes], limit: int = MAX_ROW_BYTES, max_depth: int = 32) -> Iterator[Row]:
+    """A row per non-blank line of JSON lines."""
+    index = 0
+    try:
+        for line in lines(stream, limit):
+            if line is TOO_LONG:
+                yield Row(index, None, problem=_too_long(limit))
+            elif line.strip():
+                parsed = _json_line(line, max_depth)  # type: ignore[arg-type]
+                yield Row(index, None, problem=parsed) if isinstance(parsed, RowProblem) else Row(index, parsed)
+            else:
+                continue
+            index += 1
+    except Exception as error:  # the body itself broke off: a last row says so, the stream ends cleanly
+        yield Row(index, None, problem=_unreadable(error))
+
+
+class _Records:
+    """Decoded lines for csv.reader, counting the bytes of the record being read so a long one can be refused."""
+
+    def __init__(self, source: Iterator[bytes | _TooLong], limit: int) -> None:
+        self.source, self.limit, self.size = source, limit, 0
+
+    def __iter__(self) -> _Records:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.source)
+        if line is TOO_LONG or self.size + len(line) > self.limit:  # type: ignore[arg-type]
+            raise RowTooLong
+        self.size += len(line)  # type: ignore[arg-type]
+        return line.decode("utf-8")  # type: ignore[union-attr]
+
+
+class RowTooLong(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class CsvInput:
+    header: list[str]
+    delimiter: str
+    rows: Iterator[Row]
+
+
+def csv_rows(stream: IO[bytes], loaded: LoadedModel, limit: int = MAX_ROW_BYTES) -> CsvInput:
+    """The header (checked now: a 422 Problem when it names what the model does not know), then a row per record."""
+    source = lines(stream, limit)
+    first = next(source, b"")
+    if first is TOO_LONG:
+        raise Problem(413, f"The CSV header row is over the limit of {limit} bytes.")
+    try:
+        text = first.decode("utf-8-sig")  # type: ignore[union-attr]  (spreadsheets start with a byte-order mark)
+    except UnicodeDecodeError as error:
+        raise Problem(400, f"The CSV header row is not valid UTF-8 (byte {error.start}).") from None
+    delimiter = ";" if text.count(";") > text.count(",") else ","  # a Polish spreadsheet writes semicolons
+    header = [name.strip() for name in next(csv.reader([text], delimiter=delimiter), [])]
+    unknown = [name for name in header if name not in loaded.fields]
+    duplicated = [name for name, count in Counter(header).items() if count > 1]
+    if not header or unknown or duplicated:
+        errors = ([FieldError(f"/{name[:100]}", "Unknown column.") for name in unknown[:20]]
+                  + [FieldError(f"/{name[:100]}", "The column appears twice.") for name in duplicated])
+        raise Problem(422, "The first row must name the profile's fields (criteria, external_id, industry), "
+                           "each once.", errors or [FieldError("/", "No header row.")])
+    numbers = frozenset(c.name for c in loaded.model.criteria if c.number is not None)
+    return CsvInput(header, delimiter, _csv_records(source, header, delimiter, numbers, limit))
+
+
+def _cell(name: str, cell: str, numbers: frozenset[str]) -> Any:
+    """A cell as the profile's value: numbers parsed for number criteria (a decimal comma too), text otherwise."""
+    if name in numbers:
+        try:
+            return float(cell.replace(",", ".") if _DECIMAL_COMMA.fullmatch(cell) else cell)
+        except ValueError:
+            return cell  # validation says what is wrong with it
+    return cell
+
+
+def _csv_records(source: Iterator[bytes | _TooLong], header: list[str], delimiter: str, numbers: frozenset[str],
+                 limit: int) -> Iterator[Row]:
+    records = _Records(source, limit)
+    reader = csv.reader(records, delimiter=delimiter, strict=True)
+    index = 0
+    while True:
+        records.size = 0  # the bytes of the record about to be read
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except RowTooLong:
+            yield Row(index, None, problem=_too_long(limit))
+            index += 1
+            continue
+        except UnicodeDecodeError as error:
+            yield Row(index, None, problem=RowProblem(400, f"The row is not valid UTF-8 (byte {error.start})."))
+            index += 1
+            continue
+        except csv.Error as error:
+            yield Row(index, None, problem=RowProblem(400, f"The row is not valid CSV: {error}."))
+            index += 1
+            continue
+        except Exception as error:  # the body itself broke off
+            yield Row(index, None, problem=_unreadable(error))
+            return
+        if not cells or not any(cell.strip() for cell in cells):
+            continue  # a blank line is no row
+        if len(cells) != len(header):
+            yield Row(index, None, cells, RowProblem(
+                422, f"The row has {len(cells)} cells; the header has {len(header)}.",
+                (FieldError("/", f"Expected {len(header)} cells."),)))
+        else:
+            document = {name: _cell(name, cell.strip(), numbers) for name, cell in zip(header, cells, strict=True)
+                        if cell.strip()}
+            yield Row(index, document, cells)
+        index += 1
+
+
+def chunks(rows: Iterable[Row], size: int = CHUNK, seconds: float | None = None) -> Iterator[list[Row]]:
+    """Lists of up to `size` rows; with `seconds`, none held back longer than that once a later row arrives."""
+    chunk: list[Row] = []
+    opened = 0.0
+    for row in rows:
+        if not chunk:
+            opened = time.monotonic()
+        chunk.append(row)
+        if len(chunk) >= size or (seconds is not None and time.monotonic() - opened > seconds):
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# ---- assessing --------------------------------------------------------------------------------------
+
+ProblemBody = Callable[[RowProblem], dict[str, Any]]
+
+
+def problem_body(problem: RowProblem, language: str, instance: str, request_id: str) -> dict[str, Any]:
+    """A row's problem details, as a request's would read in `language` (the row's place stands for the path)."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title(problem.status, language), "status": problem.status,
+                            "detail": in_language(problem.detail, language), "instance": instance,
+                            "request_id": request_id}
+    if problem.errors is not None:
+        body["errors"] = [{"pointer": error.pointer, "detail": error.text(language)} for error in problem.errors]
+    return body
+
+
+def _validated(loaded: LoadedModel, row: Row) -> dict[str, Any] | RowProblem:
+    if row.problem is not None:
+        return row.problem
+    try:
+        return loaded.profile_schema.load(row.document)
+    except ValidationError as error:
+        problem, names = invalid_profile(loaded.profile_schema, error.messages)
+        return RowProblem(422, problem.detail, tuple(problem.errors or ()), tuple(names))
+
+
+def _assessed(loaded: LoadedModel, rows: list[Row], language: str) -> list[dict[str, Any] | RowProblem]:
+    """Each row's whole assessment (as /assess gives it) or its problem; the valid ones assessed together."""
+    outcomes = [_validated(loaded, row) for row in rows]
+    valid = [outcome for outcome in outcomes if not isinstance(outcome, RowProblem)]
+    assessments = iter(assess_many(loaded.model, valid))
+    return [outcome if isinstance(outcome, RowProblem) else assessment_body(next(assessments), outcome, language)
+            for outcome in outcomes]
+
+
+def score(loaded: LoadedModel, rows: list[Row], language: str, challenger: LoadedModel | None = None,
+          problem_body: ProblemBody | None = None) -> list[Result]:
+    """A chunk of rows assessed: a Result per row, in order; with a challenger, each answer's comparison too."""
+    outcomes = _assessed(loaded, rows, language)
+    if challenger is None:
+        return [Result(row, None, outcome) if isinstance(outcome, RowProblem) else Result(row, outcome, None)
+                for row, outcome in zip(rows, outcomes, strict=True)]
+    # the second model sees the profiles the first accepted, as /assess?compare= does
+    accepted = [(row, body) for row, body in zip(rows, outcomes, strict=True) if not isinstance(body, RowProblem)]
+    others = iter(_assessed(challenger, [row for row, _ in accepted], language))
+    reference = {"id": challenger.model.id, "version": challenger.model.version}
+    results = []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if isinstance(outcome, RowProblem):
+            results.append(Result(row, None, outcome))
+            continue
+        other = next(others)
+        if isinstance(other, RowProblem):
+            body = problem_body(other) if problem_body else {}
+            outcome["comparison"] = {"model": reference, "problem": body}
+            results.append(Result(row, outcome, None, None))
+        else:
+            agrees = other["recommendation"] == outcome["recommendation"]
+            outcome["comparison"] = {"model": reference, "agrees": agrees,
+                                     "index_difference": other["index"] - outcome["index"], "assessment": other}
+            results.append(Result(row, outcome, None, agrees))
+    return results
+
+
+def score_apart(loaded: LoadedModel, rows: list[Row], language: str, fault: Callable[[Exception], RowProblem],
+                challenger: LoadedModel | None = None, problem_body: ProblemBody | None = None) -> list[Result]:
+    """score(), and should a chunk fail unexpectedly, its rows one by one: only a row that fails alone gets `fault`."""
+    try:
+        return score(loaded, rows, language, challenger, problem_body)
+    except Exception as error:
+        if len(rows) == 1:
+            return [Result(rows[0], None, fault(error))]
+    return [result for row in rows for result in score_apart(loaded, [row], language, fault, challenger, problem_body)]
+
+
+# ---- writing ----------------------------------------------------------------------------------------
+
+def ndjson_lines(results: list[Result], selection: Selection, problem_body: ProblemBody) -> bytes:
+    """A line per result, as a batch item: index, status, then the assessment (cut to the fields) or the problem."""
+    out = []
+    for result in results:
+        if result.problem is None:
+            item = {"index": result.row.index, "status": 200, "assessment": project(result.body, selection)}
+        else:
+            problem = result.problem
+            item = {"index": result.row.index, "status": problem.status,
+                    "problem": problem_body(problem)}
+        out.append(orjson.dumps(item))
+    out.append(b"")
+    return b"\n".join(out)
+
+
+class CsvOutput:
+    """A CSV answer: the input columns, then the selected assessment's columns (texts in one language), then error."""
+
+    def __init__(self, loaded: LoadedModel, language: str, input_columns: list[str], delimiter: str = ",",
+                 selection: Selection = None, compare: bool = False) -> None:
+        self.model, self.language, self.input_columns = loaded.model, language, input_columns
+        self.delimiter = delimiter
+        self.groups = [name for name in CSV_FIELDS if selection is None or name in selection]
+        self.compare = compare
+
+    def header(self) -> bytes:
+        columns = [*self.input_columns, *(c for group in self.groups for c in CSV_COLUMNS[group]),
+                   *(COMPARISON_COLUMNS if self.compare else ()), ERROR_COLUMN]
+        return self._write([columns])
+
+    def rows(self, results: list[Result]) -> bytes:
+        return self._write([self._row(result) for result in results])
+
+    def _write(self, rows: list[list[Any]]) -> bytes:
+        buffer = io.StringIO()
+        csv.writer(buffer, delimiter=self.delimiter, lineterminator="\r\n").writerows(rows)
+        return buffer.getvalue().encode("utf-8")
+
+    def _echo(self, row: Row) -> list[str]:
+        width = len(self.input_columns)
+        if row.cells is not None:
+            return (row.cells + [""] * width)[:width]
+        document = row.document or {}
+        return [_text(document.get(name)) for name in self.input_columns]
+
+    def _row(self, result: Result) -> list[Any]:
+        cells: list[Any] = self._echo(result.row)
+        width = sum(len(CSV_COLUMNS[group]) for group in self.groups) + (len(COMPARISON_COLUMNS) if self.compare else 0)
+        if result.problem is not None:
+            problem = result.problem
+            errors = "; ".join(f"{e.pointer}: {e.text(self.language)}" for e in problem.errors or [])
+            detail = in_language(problem.detail, self.language)
+            return [*cells, *[""] * width, f"{problem.status} {detail}" + (f" {errors}" if errors else "")]
+        body = result.body
+        assert body is not None
+        for group in self.groups:
+            cells.extend(self._columns(group, body))
+        if self.compare:
+            comparison = body["comparison"]
+            other = comparison.get("assessment")
+            cells += [f"{comparison['model']['id']}@{comparison['model']['version']}",
+                      other["recommendation"] if other else "", _text(other["index"]) if other else ""]
+        cells.append("")
+        return cells
+
+    def _columns(self, group: str, body: dict[str, Any]) -> list[Any]:
+        if group == "scores":
+            return [_text(body["scores"]["relational"]), _text(body["scores"]["transactional"])]
+        if group == "rationale":
+            factors = body["rationale"]["factors"][:TOP_FACTORS]
+            cells = [cell for f in factors for cell in (f"{f['label']}: {f['value_label']}", _text(f["contribution"]))]
+            return cells + [""] * (2 * TOP_FACTORS - len(cells))
+        if group == "counterfactuals":
+            if not body["counterfactuals"]:
+                return ["", ""]
+            first = body["counterfactuals"][0]
+            return [self._change(first["criterion"], first["from"], first["to"]), first["recommendation"]]
+        return [_text(body[group])]
+
+    def _change(self, name: str, before: Any, after: Any) -> str:
+        """The change in the model's own words, as its plans put it."""
+        criterion, language, messages = self.model.criterion(name), self.language, self.model.messages
+        label, after_label = criterion.label[language], criterion.value_label(after, language)
+        if before is None:
+            return messages["change_unanswered"][language].format(criterion=label, after=after_label)
+        return messages["change"][language].format(criterion=label, before=criterion.value_label(before, language),
+                                                   after=after_label)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return orjson.dumps(value).decode()
