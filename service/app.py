@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["models"] = registry
     metrics.record_models((m.model.id, m.model.version, key == registry.default)
                           for key, m in registry.models.items())
+    metrics.declare_shadow_pairs(sorted(registry.models))
 
     configure_logging()
     app.extensions["api_keys"] = configured_keys(app)

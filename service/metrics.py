@@ -125,6 +125,17 @@ def record_assessments(recommendations: Iterable[str]) -> None:
             series.inc(count)
 
 
+def declare_shadow_pairs(models: list[str]) -> None:
+    """Every series of shadow assessments at 0 from the start (the models are the service's), so the panel and
+    the alerts see the first disagreement as a change, not as a series appearing."""
+    with _recording:
+        for model in models:
+            for compared_with in models:
+                if compared_with != model:
+                    for agrees in ("true", "false", "rejected"):
+                        SHADOW_ASSESSMENTS.labels(model, compared_with, agrees)
+
+
 def record_shadow_assessment(model: str, compared_with: str, agrees: bool | None) -> None:
     with _recording:
         SHADOW_ASSESSMENTS.labels(model, compared_with, "rejected" if agrees is None else str(agrees).lower()).inc()

@@ -160,9 +160,6 @@ def test_the_dashboard_and_alerts_query_only_metrics_the_service_exports(fresh_s
 
 
 @pytest.mark.gunicorn
-@pytest.mark.xfail(strict=True, reason="deploy/grafana/strategy-scoring.json has no panel for "
-                   "strategy_shadow_assessments_total (?compare=), which schemathesis now reaches; deploy/ is another "
-                   "developer's: add the panel, then drop this marker (strict: it fails once the panel is there)")
 def test_the_dashboard_shows_shadow_assessments_too(fresh_server: Server) -> None:
     check_dashboard_and_alerts(fresh_server, compare=True)
 
