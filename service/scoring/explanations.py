@@ -245,7 +245,8 @@ def weight_sensitivity(card: Scorecard) -> tuple[WeightRange, ...]:
         around = [i for i, answer in enumerate(answers)
                   if answer == current and edges[i] - tolerance <= weight <= edges[i + 1] + tolerance]
         if not around:  # the current weight sits exactly on a crossing: any move changes the answer
-            left = max(i for i, edge in enumerate(edges[1:]) if edge <= weight + tolerance)
+            # rounding can put the weight before the first crossing yet outside its answer: then that crossing
+            left = max((i for i, edge in enumerate(edges[1:]) if edge <= weight + tolerance), default=0)
             ranges.append(WeightRange(criterion, weight, weight, answers[left], answers[left + 1]))
             continue
         first, last = around[0], around[-1]
