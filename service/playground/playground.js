@@ -1,6 +1,8 @@
 // The assessment playground: a form built from GET /criteria, and POST /assess answers drawn for people.
 // It calls the public API like any other caller: same origin, relative URLs, the documented headers.
 
+import { $, el, translate } from "./dom.js";
+
 // The languages the service speaks, as the page's server wrote them (service.scoring.LANGUAGES): not a list of its own.
 const LANGUAGES = (document.documentElement.dataset.languages ?? "en").split(" ").filter(Boolean);
 
@@ -14,26 +16,8 @@ const state = {
   tickets: { criteria: 0, assess: 0 }, // only the newest request of each kind may draw its answer
 };
 
-const $ = (selector, root = document) => root.querySelector(selector);
-
 function t(key, params = {}) {
-  const text = state.catalogue[state.lang]?.[key] ?? state.catalogue.en?.[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
-}
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
+  return translate(state.catalogue, state.lang, key, params);
 }
 
 // replaceChildren() would write null as the text "null"

@@ -1,7 +1,10 @@
 // The portfolio page: a CSV of accounts sent to POST /assess/stream (same origin, nothing stored), then the book
 // drawn for people: the recommendations, what drives them, and how a second model (?compare=) would change them.
 
-const LANGUAGES = ["en", "pl"];
+import { $, el, translate } from "./dom.js";
+
+// the languages the service speaks, as the page's server wrote them (service.scoring.LANGUAGES)
+const LANGUAGES = (document.documentElement.dataset.languages ?? "en").split(" ").filter(Boolean);
 const STRATEGIES = ["relational", "hybrid", "transactional"];
 // The file goes in slices: a browser sends a whole body before it reads the answer, so each body stays small
 // enough for the socket buffers to hold while the service answers it row by row.
@@ -17,26 +20,8 @@ const state = {
   ticket: 0, // only the newest run may draw its answer
 };
 
-const $ = (selector, root = document) => root.querySelector(selector);
-
 function t(key, params = {}) {
-  const text = state.catalogue[state.lang]?.[key] ?? state.catalogue.en?.[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
-}
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
+  return translate(state.catalogue, state.lang, key, params);
 }
 
 const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);

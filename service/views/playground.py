@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, render_template, send_from_directory
+from flask import Blueprint, Response, render_template
 
 from service.scoring import LANGUAGES
 
@@ -46,7 +46,8 @@ def page() -> Response:
 @blueprint.get("/portfolio")
 def portfolio() -> Response:
     """The portfolio page: a CSV of accounts sent to POST /assess/stream, drawn as a book of accounts."""
-    response = send_from_directory(ASSETS, "portfolio.html", mimetype="text/html")
+    response = Response(render_template("portfolio.html", languages=LANGUAGES, names=LANGUAGE_NAMES),
+                        mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
     return response
 
