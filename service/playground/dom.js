@@ -22,3 +22,17 @@ export function el(tag, attributes = {}, ...children) {
   }
   return node;
 }
+
+// The languages the service speaks, as the page's server wrote them (service.scoring.LANGUAGES): no list of its own.
+export const LANGUAGES = (document.documentElement.dataset.languages ?? "en").split(" ").filter(Boolean);
+
+// ?lang= when it names one, else the browser's first preference we speak (pl-PL as pl), else the first
+export function initialLanguage() {
+  const asked = new URLSearchParams(window.location.search).get("lang");
+  if (LANGUAGES.includes(asked)) return asked;
+  for (const preferred of navigator.languages ?? [navigator.language]) {
+    const primary = String(preferred).toLowerCase().split("-")[0];
+    if (LANGUAGES.includes(primary)) return primary;
+  }
+  return LANGUAGES[0];
+}

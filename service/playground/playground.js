@@ -1,10 +1,8 @@
 // The assessment playground: a form built from GET /criteria, and POST /assess answers drawn for people.
 // It calls the public API like any other caller: same origin, relative URLs, the documented headers.
 
-import { $, el, translate } from "./dom.js";
+import { $, el, initialLanguage, LANGUAGES, translate } from "./dom.js";
 
-// The languages the service speaks, as the page's server wrote them (service.scoring.LANGUAGES): not a list of its own.
-const LANGUAGES = (document.documentElement.dataset.languages ?? "en").split(" ").filter(Boolean);
 
 const state = {
   lang: "en",
@@ -482,16 +480,6 @@ function applyStrings() {
   for (const button of document.querySelectorAll("[data-lang]")) {
     button.setAttribute("aria-pressed", String(button.dataset.lang === state.lang));
   }
-}
-
-function initialLanguage() {
-  const asked = new URLSearchParams(window.location.search).get("lang");
-  if (LANGUAGES.includes(asked)) return asked;
-  for (const preferred of navigator.languages ?? [navigator.language]) {
-    const primary = String(preferred).toLowerCase().split("-")[0];
-    if (LANGUAGES.includes(primary)) return primary;
-  }
-  return LANGUAGES[0];
 }
 
 async function setLanguage(lang) {

@@ -1,10 +1,8 @@
 // The portfolio page: a CSV of accounts sent to POST /assess/stream (same origin, nothing stored), then the book
 // drawn for people: the recommendations, what drives them, and how a second model (?compare=) would change them.
 
-import { $, el, translate } from "./dom.js";
+import { $, el, initialLanguage, LANGUAGES, translate } from "./dom.js";
 
-// the languages the service speaks, as the page's server wrote them (service.scoring.LANGUAGES)
-const LANGUAGES = (document.documentElement.dataset.languages ?? "en").split(" ").filter(Boolean);
 const STRATEGIES = ["relational", "hybrid", "transactional"];
 // The file goes in slices: a browser sends a whole body before it reads the answer, so each body stays small
 // enough for the socket buffers to hold while the service answers it row by row.
@@ -359,16 +357,6 @@ function applyStrings() {
   }
   const none = $("#compare option[value='']");
   if (none) none.textContent = t("noCompare");
-}
-
-function initialLanguage() {
-  const asked = new URLSearchParams(window.location.search).get("lang");
-  if (LANGUAGES.includes(asked)) return asked;
-  for (const preferred of navigator.languages ?? [navigator.language]) {
-    const primary = String(preferred).toLowerCase().split("-")[0];
-    if (LANGUAGES.includes(primary)) return primary;
-  }
-  return LANGUAGES[0];
 }
 
 async function setLanguage(lang) {

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, expect
 
 from service.scoring import LANGUAGES
+from tests.support.browser import Visit as PageVisit
 from tests.support.browser import screenshot
 from tests.support.models import REFERENCE_PROFILES, ROOT
 from tests.support.servers import Server, start_gunicorn, stop_gunicorn
@@ -21,18 +22,8 @@ CATALOGUE = json.loads((ASSETS / "i18n.json").read_text(encoding="utf-8"))
 PHONE = {"width": 375, "height": 812}
 
 
-class Visit:
-    """One page of the playground, with every request it makes and every CSP complaint or script error it logs."""
-
-    def __init__(self, page: Page, server: Server) -> None:
-        self.page = page
-        self.server = server
-        self.requests: list[Request] = []
-        self.problems: list[str] = []
-        page.on("request", lambda request: self.requests.append(request))
-        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        page.on("console", lambda message: self.problems.append(message.text)
-                if message.type == "error" and "Failed to load resource" not in message.text else None)
+class Visit(PageVisit):
+    """One page of the playground, and what a person does on it."""
 
     def open(self, path: str = "/playground") -> None:
         self.page.goto(self.server.url + path)
@@ -50,13 +41,6 @@ class Visit:
         with self.page.expect_response(lambda r: r.url.endswith("/assess") and r.request.method == "POST") as info:
             self.page.click("#assess-button")
         return info.value.json()
-
-    def check_clean(self) -> None:
-        """No request left the origin, and nothing broke the CSP or threw."""
-        assert self.requests, "the page made no requests at all"
-        strays = [r.url for r in self.requests if not r.url.startswith(self.server.url + "/")]
-        assert not strays, f"requests left the origin: {strays}"
-        assert not self.problems, self.problems
 
     def scroll_width(self) -> int:
         return self.page.evaluate("document.documentElement.scrollWidth")

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, expect
 
+from tests.support.browser import Visit as PageVisit
 from tests.support.browser import screenshot
 from tests.support.models import ROOT, model_document, model_folder
 from tests.support.servers import Server, start_gunicorn, stop_gunicorn
@@ -94,23 +95,11 @@ def expected(portfolio_server: Server, accounts: tuple[Path, list[str], list[dic
                                                 for r in first]}
 
 
-class Visit:
-    """The page, with every request it makes and every CSP complaint or script error it logs."""
+class Visit(PageVisit):
+    """The portfolio page; its download is a blob: of this origin."""
 
-    def __init__(self, page: Page, server: Server) -> None:
-        self.page, self.server = page, server
-        self.requests: list[Request] = []
-        self.problems: list[str] = []
-        page.on("request", lambda request: self.requests.append(request))
-        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        page.on("console", lambda message: self.problems.append(message.text)
-                if message.type == "error" and "Failed to load resource" not in message.text else None)
-
-    def check_clean(self) -> None:
-        strays = [r.url for r in self.requests if not r.url.startswith(self.server.url + "/")
-                  and not r.url.startswith("blob:" + self.server.url + "/")]
-        assert not strays, f"requests left the origin: {strays}"
-        assert not self.problems, self.problems
+    def check_clean(self, *also_allowed: str) -> None:
+        super().check_clean("blob:" + self.server.url + "/", *also_allowed)
 
 
 def test_the_page_is_served_under_the_playgrounds_strict_csp(portfolio_server: Server) -> None:

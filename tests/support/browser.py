@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Request, sync_playwright
+
+from tests.support.servers import Server
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
@@ -37,3 +39,24 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+class Visit:
+    """A page of the service, with every request it makes and every CSP complaint or script error it logs."""
+
+    def __init__(self, page: Page, server: Server) -> None:
+        self.page, self.server = page, server
+        self.requests: list[Request] = []
+        self.problems: list[str] = []
+        page.on("request", lambda request: self.requests.append(request))
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on("console", lambda message: self.problems.append(message.text)
+                if message.type == "error" and "Failed to load resource" not in message.text else None)
+
+    def check_clean(self, *also_allowed: str) -> None:
+        """No request left the origin (or the few prefixes allowed), and nothing broke the CSP or threw."""
+        assert self.requests, "the page made no requests at all"
+        allowed = (self.server.url + "/", *also_allowed)
+        strays = [r.url for r in self.requests if not r.url.startswith(allowed)]
+        assert not strays, f"requests left the origin: {strays}"
+        assert not self.problems, self.problems
