@@ -147,6 +147,11 @@ def json_object(request: Request, max_depth: int, max_bytes: int | None = None) 
     max_values = config["MAX_JSON_VALUES"]
     if not _values_within(raw, max_values):
         raise Problem(400, f"The JSON holds too many values (the limit is {max_values}).")
+    return parse_object(raw, max_depth)
+
+
+def parse_object(raw: bytes, max_depth: int) -> dict[str, Any]:
+    """Bytes as a strict JSON object, or a 400 Problem saying what is wrong: a request's body, a stream's line."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import time
 from collections import Counter
@@ -25,7 +24,7 @@ from service.messages import Message, in_language, title
 from service.registry import LoadedModel
 
 # the strict JSON reading of a request body, line by line (request_body exposes it only for whole requests)
-from service.request_body import _SURROGATE_ESCAPE, _decoder, _depth, _has_lone_surrogate, _json_type
+from service.request_body import parse_object
 from service.schemas.responses import assessment_body
 from service.scoring.bulk import assess_many
 from service.validation import invalid_profile
@@ -115,26 +114,11 @@ def _unreadable(error: Exception) -> RowProblem:
 
 
 def _json_line(line: bytes, max_depth: int) -> dict[str, Any] | RowProblem:
-    """One line as a strict JSON object (as request_body reads a request), or why it is not one."""
+    """One line as a strict JSON object, read exactly as a request's body is, or why it is not one."""
     try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return RowProblem(400, f"The line is not valid UTF-8 (byte {error.start}).")
-    try:
-        document = _decoder.decode(text)
-    except json.JSONDecodeError as error:
-        return RowProblem(400, f"The line is not valid JSON: {error.msg} (column {error.colno}).")
-    except RecursionError:
-        return RowProblem(400, f"The JSON is nested too deeply (the limit is {max_depth} levels).")
-    except ValueError as error:
-        return RowProblem(400, f"The line is not valid JSON: {error}.")
-    if not isinstance(document, dict):
-        return RowProblem(400, f"The line must be a JSON object, not {_json_type(document)}.")
-    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(document):
-        return RowProblem(400, "The line holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is no character.")
-    if not _depth(document, max_depth):
-        return RowProblem(400, f"The JSON is nested too deeply (the limit is {max_depth} levels).")
-    return document
+        return parse_object(line, max_depth)
+    except Problem as problem:
+        return RowProblem(problem.status, problem.detail)
 
 
 def ndjson_rows(stream: IO[bytes], limit: int = MAX_ROW_BYTES, max_depth: int = 32) -> Iterator[Row]:
