@@ -98,6 +98,9 @@ def post_worker_init(worker):  # noqa: ANN001, ANN201
     # which a batch's thousands of new objects would otherwise make walk them again and again
     gc.collect()
     gc.freeze()
+    # a collection every 50,000 new objects, not 700: a batch of 1,000 answers makes some 300,000, which at the
+    # default cost a quarter of its time in collections (bench/README.md); what a request leaves are few cycles
+    gc.set_threshold(50_000, 20, 10)
     from service import model_reload
 
     model_reload.retire_a_predecessor(worker)  # after a HUP, an old worker stops only once this one is ready

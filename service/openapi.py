@@ -110,7 +110,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     loaded = registry.get(None)
     views = app.view_functions
     example = assessment_body(assess(loaded.model, EXAMPLE_PROFILE), EXAMPLE_PROFILE, LANGUAGES[0],
-                              EXAMPLE_ASSESSMENT_ID)
+                              EXAMPLE_ASSESSMENT_ID, plain=True)
     languages = ", ".join(LANGUAGES)
     models = sorted(registry.models)
 

@@ -10,22 +10,24 @@ import csv
 import io
 import re
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import orjson
 from marshmallow import ValidationError
 
 from service.errors import FieldError, Problem
-from service.fields import Selection, project
+from service.fields import Selection
 from service.messages import Message, in_language, title
 from service.registry import LoadedModel
 
 # the strict JSON reading of a request body, line by line (request_body exposes it only for whole requests)
 from service.request_body import parse_object
 from service.schemas.responses import assessment_body
+from service.scoring import Assessment
 from service.scoring.bulk import assess_many
 from service.validation import invalid_profile
 
@@ -72,10 +74,16 @@ class Row:
 
 @dataclass(frozen=True)
 class Result:
+    """A row's outcome: its answer and Assessment, or its problem."""
+
     row: Row
-    body: dict[str, Any] | None  # the whole assessment, as /assess gives it
-    problem: RowProblem | None
-    agrees: bool | None = None  # with ?compare=: whether the second model agrees (None: it refused the profile)
+    body: dict[str, Any] | None  # the assessment as /assess gives it, cut to the fields asked for
+    problem: RowProblem | None = None
+    assessment: Assessment | None = None
+    assessment_id: str | None = None  # the answer's, which the decision log names too
+    # with ?compare=: whether the second model agrees, and its assessment (None: it refused the profile)
+    agrees: bool | None = None
+    other: Assessment | None = None
 
 
 # ---- reading ----------------------------------------------------------------------------------------
@@ -278,63 +286,87 @@ def _validated(loaded: LoadedModel, row: Row) -> dict[str, Any] | RowProblem:
         return RowProblem(422, problem.detail, tuple(problem.errors or ()), tuple(names))
 
 
-def _assessed(loaded: LoadedModel, rows: list[Row], language: str) -> list[dict[str, Any] | RowProblem]:
-    """Each row's whole assessment (as /assess gives it) or its problem; the valid ones assessed together."""
+class _Answer(NamedTuple):
+    body: dict[str, Any]
+    assessment: Assessment
+    assessment_id: str
+
+
+def _assessed(loaded: LoadedModel, rows: list[Row], language: str, fields: Selection) -> list[_Answer | RowProblem]:
+    """Each row's answer (as /assess gives it, cut to `fields`) with its Assessment, or its problem.
+
+    The valid rows are assessed together.
+    """
     outcomes = [_validated(loaded, row) for row in rows]
     valid = [outcome for outcome in outcomes if not isinstance(outcome, RowProblem)]
     assessments = iter(assess_many(loaded.model, valid))
-    return [outcome if isinstance(outcome, RowProblem) else assessment_body(next(assessments), outcome, language)
-            for outcome in outcomes]
+    answers: list[_Answer | RowProblem] = []
+    for outcome in outcomes:
+        if isinstance(outcome, RowProblem):
+            answers.append(outcome)
+        else:
+            assessment, assessment_id = next(assessments), str(uuid.uuid4())
+            answers.append(_Answer(assessment_body(assessment, outcome, language, assessment_id, fields), assessment,
+                                   assessment_id))
+    return answers
 
 
 def score(loaded: LoadedModel, rows: list[Row], language: str, challenger: LoadedModel | None = None,
-          problem_body: ProblemBody | None = None) -> list[Result]:
-    """A chunk of rows assessed: a Result per row, in order; with a challenger, each answer's comparison too."""
-    outcomes = _assessed(loaded, rows, language)
+          problem_body: ProblemBody | None = None, fields: Selection = None) -> list[Result]:
+    """A chunk of rows assessed: a Result per row, in order; with a challenger, each answer's comparison too.
+
+    The answers hold the members `fields` names (None: all); a CSV answer, which reads the Assessments, asks
+    for none.
+    """
+    outcomes = _assessed(loaded, rows, language, fields)
     if challenger is None:
-        return [Result(row, None, outcome) if isinstance(outcome, RowProblem) else Result(row, outcome, None)
+        return [Result(row, None, outcome) if isinstance(outcome, RowProblem)
+                else Result(row, outcome.body, None, outcome.assessment, outcome.assessment_id)
                 for row, outcome in zip(rows, outcomes, strict=True)]
     # the second model sees the profiles the first accepted, as /assess?compare= does
-    accepted = [(row, body) for row, body in zip(rows, outcomes, strict=True) if not isinstance(body, RowProblem)]
-    others = iter(_assessed(challenger, [row for row, _ in accepted], language))
+    accepted = [row for row, outcome in zip(rows, outcomes, strict=True) if not isinstance(outcome, RowProblem)]
+    others = iter(_assessed(challenger, accepted, language, fields))
     reference = {"id": challenger.model.id, "version": challenger.model.version}
     results = []
     for row, outcome in zip(rows, outcomes, strict=True):
         if isinstance(outcome, RowProblem):
             results.append(Result(row, None, outcome))
             continue
+        body, assessment, assessment_id = outcome
         other = next(others)
         if isinstance(other, RowProblem):
-            body = problem_body(other) if problem_body else {}
-            outcome["comparison"] = {"model": reference, "problem": body}
-            results.append(Result(row, outcome, None, None))
+            body["comparison"] = {"model": reference, "problem": problem_body(other) if problem_body else {}}
+            results.append(Result(row, body, None, assessment, assessment_id))
         else:
-            agrees = other["recommendation"] == outcome["recommendation"]
-            outcome["comparison"] = {"model": reference, "agrees": agrees,
-                                     "index_difference": other["index"] - outcome["index"], "assessment": other}
-            results.append(Result(row, outcome, None, agrees))
+            agrees = other.assessment.recommendation == assessment.recommendation
+            body["comparison"] = {"model": reference, "agrees": agrees,
+                                  "index_difference": other.assessment.index - assessment.index,
+                                  "assessment": other.body}
+            results.append(Result(row, body, None, assessment, assessment_id, agrees, other.assessment))
     return results
 
 
 def score_apart(loaded: LoadedModel, rows: list[Row], language: str, fault: Callable[[Exception], RowProblem],
-                challenger: LoadedModel | None = None, problem_body: ProblemBody | None = None) -> list[Result]:
+                challenger: LoadedModel | None = None, problem_body: ProblemBody | None = None,
+                fields: Selection = None) -> list[Result]:
     """score(), and should a chunk fail unexpectedly, its rows one by one: only a row that fails alone gets `fault`."""
     try:
-        return score(loaded, rows, language, challenger, problem_body)
+        return score(loaded, rows, language, challenger, problem_body, fields)
     except Exception as error:
         if len(rows) == 1:
             return [Result(rows[0], None, fault(error))]
-    return [result for row in rows for result in score_apart(loaded, [row], language, fault, challenger, problem_body)]
+    return [result for row in rows
+            for result in score_apart(loaded, [row], language, fault, challenger, problem_body, fields)]
 
 
 # ---- writing ----------------------------------------------------------------------------------------
 
-def ndjson_lines(results: list[Result], selection: Selection, problem_body: ProblemBody) -> bytes:
-    """A line per result, as a batch item: index, status, then the assessment (cut to the fields) or the problem."""
+def ndjson_lines(results: list[Result], problem_body: ProblemBody) -> bytes:
+    """A line per result, as a batch item: index, status, then the assessment or the problem."""
     out = []
     for result in results:
         if result.problem is None:
-            item = {"index": result.row.index, "status": 200, "assessment": project(result.body, selection)}
+            item = {"index": result.row.index, "status": 200, "assessment": result.body}
         else:
             problem = result.problem
             item = {"index": result.row.index, "status": problem.status,
@@ -382,31 +414,35 @@ class CsvOutput:
             errors = "; ".join(f"{e.pointer}: {e.text(self.language)}" for e in problem.errors or [])
             detail = in_language(problem.detail, self.language)
             return [*cells, *[""] * width, f"{problem.status} {detail}" + (f" {errors}" if errors else "")]
-        body = result.body
-        assert body is not None
+        assessment = result.assessment
+        assert assessment is not None
         for group in self.groups:
-            cells.extend(self._columns(group, body))
+            cells.extend(self._columns(group, assessment))
         if self.compare:
-            comparison = body["comparison"]
-            other = comparison.get("assessment")
-            cells += [f"{comparison['model']['id']}@{comparison['model']['version']}",
-                      other["recommendation"] if other else "", _text(other["index"]) if other else ""]
+            assert result.body is not None
+            reference, other = result.body["comparison"]["model"], result.other
+            cells += [f"{reference['id']}@{reference['version']}", other.recommendation if other else "",
+                      _text(other.index) if other else ""]
         cells.append("")
         return cells
 
-    def _columns(self, group: str, body: dict[str, Any]) -> list[Any]:
+    def _columns(self, group: str, assessment: Assessment) -> list[Any]:
         if group == "scores":
-            return [_text(body["scores"]["relational"]), _text(body["scores"]["transactional"])]
+            return [_text(assessment.relational_score), _text(assessment.transactional_score)]
         if group == "rationale":
-            factors = body["rationale"]["factors"][:TOP_FACTORS]
-            cells = [cell for f in factors for cell in (f"{f['label']}: {f['value_label']}", _text(f["contribution"]))]
+            language = self.language
+            cells = [cell for factor in assessment.factors[:TOP_FACTORS]
+                     for cell in (f"{factor.criterion.label[language]}: "
+                                  f"{factor.criterion.value_label(factor.value, language)}",
+                                  _text(factor.contribution))]
             return cells + [""] * (2 * TOP_FACTORS - len(cells))
         if group == "counterfactuals":
-            if not body["counterfactuals"]:
+            if not assessment.counterfactuals:
                 return ["", ""]
-            first = body["counterfactuals"][0]
-            return [self._change(first["criterion"], first["from"], first["to"]), first["recommendation"]]
-        return [_text(body[group])]
+            first = assessment.counterfactuals[0]
+            change = first.change
+            return [self._change(change.criterion.name, change.before, change.after), first.recommendation]
+        return [_text(getattr(assessment, group))]
 
     def _change(self, name: str, before: Any, after: Any) -> str:
         """The change in the model's own words, as its plans put it."""

@@ -67,17 +67,19 @@ def command(file: Path, format_name: str | None, output: IO[bytes], model_key: s
             csv_out = rows.CsvOutput(loaded, language, table.header, table.delimiter, selection)
             output.write(csv_out.header())
             records, write = table.rows, csv_out.rows
+            fields: rows.Selection = frozenset()  # the CSV reads the Assessments: no JSON member is made
         else:
             records = rows.ndjson_rows(source, limit, current_app.config["MAX_JSON_DEPTH"])
-            write = functools.partial(rows.ndjson_lines, selection=selection, problem_body=problem_body)
+            write = functools.partial(rows.ndjson_lines, problem_body=problem_body)
+            fields = selection
         with _progress(file) as bar:
             done = 0
             for chunk in rows.chunks(records):
-                results = rows.score_apart(loaded, chunk, language, _fault)
+                results = rows.score_apart(loaded, chunk, language, _fault, fields=fields)
                 output.write(write(results))
                 for result in results:
-                    if result.problem is None:
-                        counts[result.body["recommendation"]] += 1  # type: ignore[index]
+                    if result.assessment is not None:
+                        counts[result.assessment.recommendation] += 1
                     else:
                         reasons.update(_reasons(result.problem))
                         counts["invalid"] += 1

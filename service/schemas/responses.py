@@ -6,12 +6,12 @@ The tests validate every response against the OpenAPI document generated from th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from service.scoring import STRATEGIES, Assessment, render
+from service.scoring import STRATEGIES, Assessment, encode, render
 
 FAVOURS = ("relational", "transactional", "neither")
 
@@ -270,10 +270,15 @@ class BatchSchema(OutputSchema):
 
 
 def assessment_body(assessment: Assessment, profile: Mapping[str, Any], language: str,
-                    assessment_id: str | None = None) -> dict[str, Any]:
+                    assessment_id: str | None = None, fields: Collection[str] | None = None,
+                    plain: bool = False) -> dict[str, Any]:
     """The answer to one profile (docs/contract.md §5): its id, the fields it echoes, then the assessment in words.
 
-    The one builder of that envelope: the views, the OpenAPI example and the benchmark's null app use it.
+    Encoded for orjson (its shared text pre-serialised) unless `plain` is asked for (dicts and lists to read, as
+    the CSV answer and the OpenAPI example do); only the members named in `fields`, when given. The one builder
+    of that envelope: the views, the rows of the stream and the command, and the benchmark's null app use it.
     """
-    return {"assessment_id": assessment_id or str(uuid.uuid4()), "external_id": profile.get("external_id"),
-            "industry": profile.get("industry"), **render(assessment, language)}
+    body = {"assessment_id": assessment_id or str(uuid.uuid4()), "external_id": profile.get("external_id"),
+            "industry": profile.get("industry"),
+            **(render(assessment, language) if plain else encode(assessment, language, fields))}
+    return body if fields is None else {name: value for name, value in body.items() if name in fields}

@@ -10,7 +10,7 @@ from service.scoring.assessment import Assessment, Factor, assess
 from service.scoring.explanations import Change, Counterfactual, Margin, MissingAnswer, Plan, WeightRange
 from service.scoring.governance import CaseResult, Comparison, calibrate, calibration_report, compare, sample_profiles
 from service.scoring.model import LANGUAGES, STRATEGIES, Criterion, Model, ModelError, load_model, load_models
-from service.scoring.wording import describe, render
+from service.scoring.wording import describe, encode, render
 
 __all__ = [
     "CONFIDENCE_FORMULA",
@@ -36,6 +36,7 @@ __all__ = [
     "compare",
     "decide",
     "describe",
+    "encode",
     "load_model",
     "load_models",
     "render",

@@ -3,14 +3,22 @@
 Every text that does not depend on the profile (labels, reasons, change phrases, the sentences of plans that
 cannot be reached, playbooks) is made once per model and language, as a `Wording` kept in `WORDINGS`;
 a render only adds the numbers and the sentences that name the profile's own answers.
+
+`render` gives plain dicts and lists. `encode` gives the same answer for orjson to write, with what is the same
+for every profile (a factor's labels, reason and source; a missing answer's question; a playbook) serialised once
+per model and language as an `Encoding`, so an answer costs its numbers and sentences, not its ~12 KB of text:
+orjson.dumps of the one is byte for byte orjson.dumps of the other (tests/core/test_bulk.py).
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import product
 from typing import Any, NamedTuple
+
+import orjson
 
 from service.scoring.arithmetic import CONFIDENCE_FORMULA, Value
 from service.scoring.assessment import Assessment
@@ -52,20 +60,43 @@ class Wording:
     playbooks: Mapping[str, PlaybookText]
 
 
+@dataclass(frozen=True)
+class Encoding:
+    """A model's answers in one language as JSON: the pieces every answer shares, serialised once."""
+
+    words: Wording
+    # criterion -> option -> (its factor entry up to the contribution, favours -> the entry after it)
+    factors: Mapping[str, Mapping[str, tuple[bytes, Mapping[str, bytes], str]]]
+    missing: Mapping[str, bytes]  # criterion -> its missing_information entry up to the outcomes
+    sensitivity: Mapping[str, bytes]  # criterion -> its sensitivity entry up to the lower bound
+    unreachable: Mapping[str, orjson.Fragment]  # target -> the whole plan that cannot reach it
+    playbooks: Mapping[str, orjson.Fragment]
+    model: orjson.Fragment
+
+
 class WordingCache:
-    """Each model's Wording per language, made on first use and dropped with the model; nothing from a profile."""
+    """Each model's Wording and Encoding per language, made on first use and dropped with the model.
+
+    Nothing in them comes from a profile.
+    """
 
     def __init__(self) -> None:
-        self._by_model: dict[int, tuple[weakref.ref[Model], dict[str, Wording]]] = {}
+        self._by_model: dict[int, tuple[weakref.ref[Model], dict[tuple[str, str], Any]]] = {}
 
     def get(self, model: Model, language: str) -> Wording:
+        return self._made(model, ("words", language), lambda: _wording(model, language))
+
+    def encoding(self, model: Model, language: str) -> Encoding:
+        return self._made(model, ("json", language), lambda: _encoding(model, self.get(model, language)))
+
+    def _made(self, model: Model, key: tuple[str, str], make: Any) -> Any:
         entry = self._by_model.get(id(model))
         if entry is None or entry[0]() is not model:
-            key = id(model)
-            entry = self._by_model[key] = (weakref.ref(model, lambda _: self._by_model.pop(key, None)), {})
-        found = entry[1].get(language)
+            identity = id(model)
+            entry = self._by_model[identity] = (weakref.ref(model, lambda _: self._by_model.pop(identity, None)), {})
+        found = entry[1].get(key)
         if found is None:
-            found = entry[1][language] = _wording(model, language)
+            found = entry[1][key] = make()
         return found
 
 
@@ -84,31 +115,11 @@ def render(assessment: Assessment, language: str) -> dict[str, Any]:
     recommendation, margin = assessment.recommendation, assessment.margin
     margin_sentence = _margin_sentence(words, recommendation, margin)
     return {
-        "recommendation": recommendation,
-        "scores": {"relational": assessment.relational_score, "transactional": assessment.transactional_score},
-        "index": assessment.index,
-        "confidence": assessment.confidence,
-        "coverage": assessment.coverage,
+        **_numbers(assessment),
         "rationale": _rationale(words, assessment, margin_sentence),
-        "counterfactuals": [
-            {
-                "criterion": counterfactual.change.criterion.name,
-                "from": counterfactual.change.before,
-                "to": counterfactual.change.after,
-                "recommendation": counterfactual.recommendation,
-                "actionable": counterfactual.change.criterion.actionable,
-                "index": counterfactual.index,
-            }
-            for counterfactual in assessment.counterfactuals
-        ],
+        "counterfactuals": _counterfactuals(assessment),
         "plans": [_plan(words, plan) for plan in assessment.plans],
-        "margin": {
-            "runner_up": margin.runner_up,
-            "distance": margin.distance,
-            "points": 50 * margin.distance,
-            "close_call": margin.close_call,
-            "summary": margin_sentence,
-        },
+        "margin": _margin(margin, margin_sentence),
         "sensitivity": [
             {
                 "criterion": weight_range.criterion.name,
@@ -134,6 +145,43 @@ def render(assessment: Assessment, language: str) -> dict[str, Any]:
         "playbook": _playbook(words.playbooks[recommendation]),
         "model": {"id": model.id, "version": model.version},
     }
+
+
+def encode(assessment: Assessment, language: str, fields: Collection[str] | None = None) -> dict[str, Any]:
+    """render(), for orjson to write: the same JSON, its shared text pre-serialised; only `fields` (None: all)."""
+    encoding = WORDINGS.encoding(assessment.model, language)
+    words = encoding.words
+    recommendation, margin = assessment.recommendation, assessment.margin
+    margin_sentence = _margin_sentence(words, recommendation, margin)
+    body = _numbers(assessment)
+    if fields is None or "rationale" in fields:
+        body["rationale"] = _encoded_rationale(encoding, assessment, margin_sentence)
+    if fields is None or "counterfactuals" in fields:
+        body["counterfactuals"] = _counterfactuals(assessment)
+    if fields is None or "plans" in fields:
+        body["plans"] = [encoding.unreachable[plan.target] if plan.index is None else _plan(words, plan)
+                         for plan in assessment.plans]
+    if fields is None or "margin" in fields:
+        body["margin"] = _margin(margin, margin_sentence)
+    if fields is None or "sensitivity" in fields:
+        ranges = assessment.sensitivity
+        bounds = _numbers_json([bound for weight_range in ranges for bound in (weight_range.lower, weight_range.upper)])
+        body["sensitivity"] = orjson.Fragment(b"[%s]" % b",".join([
+            b'%s%s,"upper":%s,"below":%s,"above":%s}' % (
+                encoding.sensitivity[weight_range.criterion.name], bounds[2 * n], bounds[2 * n + 1],
+                _NAMES[weight_range.below], _NAMES[weight_range.above])
+            for n, weight_range in enumerate(ranges)]))
+    if fields is None or "missing_information" in fields:
+        answers = assessment.missing_information
+        shifts = _numbers_json([answer.largest_shift for answer in answers])
+        body["missing_information"] = orjson.Fragment(b"[%s]" % b",".join([
+            b'%s%s,"can_change":%s,"largest_shift":%s}' % (
+                encoding.missing[answer.criterion.name], _OUTCOMES[answer.outcomes],
+                b"true" if answer.can_change else b"false", shift)
+            for answer, shift in zip(answers, shifts, strict=True)]))
+    body["playbook"] = encoding.playbooks[recommendation]
+    body["model"] = encoding.model
+    return body if fields is None else {name: value for name, value in body.items() if name in fields}
 
 
 def describe(model: Model, language: str) -> dict[str, Any]:
@@ -192,6 +240,94 @@ def _wording(model: Model, language: str) -> Wording:
                           tuple((r.risk[language], r.mitigation[language]) for r in book.risks))
                    for name, book in model.playbooks.items()},
     )
+
+
+def _numbers(assessment: Assessment) -> dict[str, Any]:
+    return {
+        "recommendation": assessment.recommendation,
+        "scores": {"relational": assessment.relational_score, "transactional": assessment.transactional_score},
+        "index": assessment.index,
+        "confidence": assessment.confidence,
+        "coverage": assessment.coverage,
+    }
+
+
+def _counterfactuals(assessment: Assessment) -> list[dict[str, Any]]:
+    return [
+        {
+            "criterion": counterfactual.change.criterion.name,
+            "from": counterfactual.change.before,
+            "to": counterfactual.change.after,
+            "recommendation": counterfactual.recommendation,
+            "actionable": counterfactual.change.criterion.actionable,
+            "index": counterfactual.index,
+        }
+        for counterfactual in assessment.counterfactuals
+    ]
+
+
+def _margin(margin: Margin, sentence: str) -> dict[str, Any]:
+    return {"runner_up": margin.runner_up, "distance": margin.distance, "points": 50 * margin.distance,
+            "close_call": margin.close_call, "summary": sentence}
+
+
+def _encoding(model: Model, words: Wording) -> Encoding:
+    def factor(answer: Answer) -> tuple[bytes, dict[str, bytes], str]:
+        head = orjson.dumps(answer.head)[:-1] + b',"contribution":'
+        tail = b',"reason":%s,"source":%s}' % (
+            _json(answer.reason), _json({"section": answer.section, "quote": answer.quote}))
+        return head, {favours: b',"favours":"%s"%s' % (favours.encode(), tail)
+                      for favours in ("relational", "transactional", "neither")}, answer.phrase
+
+    return Encoding(
+        words=words,
+        factors={name: {value: factor(answer) for value, answer in options.items()}
+                 for name, options in words.answers.items()},
+        missing={name: orjson.dumps({"criterion": name, "label": label, "question": question})[:-1]
+                 + b',"outcomes":' for name, (label, question) in words.questions.items()},
+        sensitivity={c.name: orjson.dumps({"criterion": c.name, "weight": c.weight})[:-1] + b',"lower":'
+                     for c in model.criteria},
+        unreachable={name: orjson.Fragment(orjson.dumps({"target": name, "reachable": False, "changes": [],
+                                                         "index": None, "summary": sentence}))
+                     for name, sentence in words.unreachable.items()},
+        playbooks={name: orjson.Fragment(orjson.dumps(_playbook(text))) for name, text in words.playbooks.items()},
+        model=orjson.Fragment(orjson.dumps({"id": model.id, "version": model.version})),
+    )
+
+
+def _encoded_rationale(encoding: Encoding, assessment: Assessment, margin_sentence: str) -> orjson.Fragment:
+    """_rationale, written: each factor entry its shared pieces around the profile's own contribution."""
+    words = encoding.words
+    entries = []
+    phrases: dict[str, list[str]] = {"relational": [], "transactional": [], "neither": []}
+    factors = assessment.factors
+    contributions = _numbers_json([factor.contribution for factor in factors])
+    for factor, contribution in zip(factors, contributions, strict=True):
+        criterion, favours = factor.criterion, factor.favours
+        if criterion.number is None:
+            head, tails, phrase = encoding.factors[criterion.name][factor.value]  # type: ignore[index]
+            entries.append(head + contribution + tails[favours])
+        else:
+            answer = _answer(words.messages, criterion, factor.value, factor.lean, words.language)
+            entries.append(orjson.dumps({**answer.head, "contribution": factor.contribution, "favours": favours,
+                                         "reason": answer.reason,
+                                         "source": {"section": answer.section, "quote": answer.quote}}))
+            phrase = answer.phrase
+        phrases[favours].append(phrase)
+    summary = _summary(words, assessment.recommendation, phrases, assessment.margin, margin_sentence)
+    return orjson.Fragment(b'{"summary":%s,"factors":[%s]}' % (_json(summary), b",".join(entries)))
+
+
+_json = orjson.dumps
+_NAMES = {None: b"null", **{name: _json(name) for name in STRATEGIES}}
+# every outcomes tuple a missing answer can have: the strategies it reaches, in STRATEGIES order
+_OUTCOMES = {reached: _json(reached) for reached in (tuple(s for s, bit in zip(STRATEGIES, bits, strict=True) if bit)
+                                                     for bits in product((False, True), repeat=len(STRATEGIES)))}
+
+
+def _numbers_json(numbers: list[float | None]) -> list[bytes]:
+    """Each number (or None) as orjson writes it, all in one call: numbers hold no comma."""
+    return _json(numbers)[1:-1].split(b",") if numbers else []
 
 
 def _answer(messages: Mapping[str, str], criterion: Criterion, value: Value, lean: float, language: str) -> Answer:

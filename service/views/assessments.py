@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from service import metrics
 from service.errors import FieldError, Problem
-from service.fields import project, project_batch, sparse
+from service.fields import Selection, sparse
 from service.logs import log_decision
 from service.messages import field_message, message
 from service.registry import LoadedModel, ModelRegistry
@@ -32,8 +32,8 @@ class Assessed(NamedTuple):
     profile: dict[str, Any]
     assessment: Assessment
 
-    def body(self, language: str) -> dict[str, Any]:
-        return assessment_body(self.assessment, self.profile, language, self.assessment_id)
+    def body(self, language: str, fields: Selection = None) -> dict[str, Any]:
+        return assessment_body(self.assessment, self.profile, language, self.assessment_id, fields)
 
 
 def _registry() -> ModelRegistry:
@@ -83,7 +83,7 @@ def log_assessment(loaded: LoadedModel, assessment_id: str, external_id: str | N
 
 
 def comparison(loaded: LoadedModel, assessed: Assessed, challenger: LoadedModel, document: Any,
-               language: str) -> dict[str, Any]:
+               language: str, fields: Selection = None) -> dict[str, Any]:
     """The same profile under a second model, side by side: shadow evaluation that changes no answer."""
     reference = {"id": challenger.model.id, "version": challenger.model.version}
     try:
@@ -94,11 +94,12 @@ def comparison(loaded: LoadedModel, assessed: Assessed, challenger: LoadedModel,
     agrees = other.assessment.recommendation == assessed.assessment.recommendation
     metrics.record_shadow_assessment(loaded.model.key, challenger.model.key, agrees)
     return {"model": reference, "agrees": agrees,
-            "index_difference": other.assessment.index - assessed.assessment.index, "assessment": other.body(language)}
+            "index_difference": other.assessment.index - assessed.assessment.index,
+            "assessment": other.body(language, fields)}
 
 
 @blueprint.post("/assess")
-@sparse(project)
+@sparse
 def assess_profile() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Assess one business profile: the strategy that fits it, why, what would change it, and how to act."""
     registry = _registry()
@@ -106,11 +107,11 @@ def assess_profile() -> tuple[dict[str, Any], int, dict[str, str]]:
     challenger = registry.get(request.args["compare"]) if "compare" in request.args else None
     document = json_object(request, current_app.config["MAX_JSON_DEPTH"], current_app.config["MAX_PROFILE_BYTES"])
     assessed = assess_document(loaded, document)
-    body = assessed.body(g.language)
+    body = assessed.body(g.language, g.fields)
     metrics.record_assessments([assessed.assessment.recommendation])
     record_decision(loaded, assessed, document, g.started)  # its latency includes the wording, as the caller's does
     if challenger is not None:
-        body["comparison"] = comparison(loaded, assessed, challenger, document, g.language)
+        body["comparison"] = comparison(loaded, assessed, challenger, document, g.language, g.fields)
     return body, 200, {"Content-Language": g.language}
 
 
@@ -129,7 +130,7 @@ def _batch_profiles(document: dict[str, Any]) -> list[Any]:
 
 
 @blueprint.post("/assess/batch")
-@sparse(project_batch)
+@sparse
 def assess_batch() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Assess many profiles at once: a result per item, in order; one bad item never fails the others."""
     loaded = _registry().get(request.args.get("model"))
@@ -151,7 +152,7 @@ def assess_batch() -> tuple[dict[str, Any], int, dict[str, str]]:
     for (index, document, profile), assessment in zip(valid, assess_many(loaded.model, [p for *_, p in valid]),
                                                       strict=True):
         assessed = Assessed(str(uuid.uuid4()), profile, assessment)
-        results[index] = {"index": index, "status": 200, "assessment": assessed.body(g.language)}
+        results[index] = {"index": index, "status": 200, "assessment": assessed.body(g.language, g.fields)}
         record_decision(loaded, assessed, document, started)
         tally[assessment.recommendation] += 1
     metrics.record_assessments(tally.elements())

@@ -57,20 +57,22 @@ def assess_stream() -> Response:
     if answer == rows.CSV:
         table_out = rows.CsvOutput(loaded, language, columns, delimiter, selection, challenger is not None)
         head, write = table_out.header(), table_out.rows
+        fields: rows.Selection = frozenset()  # the CSV reads the Assessments: no JSON member is made
     else:
-        head, write = b"", functools.partial(rows.ndjson_lines, selection=selection, problem_body=_problem_body)
-    return Response(stream_with_context(_generate(loaded, challenger, source, language, head, write)),
+        head, write = b"", functools.partial(rows.ndjson_lines, problem_body=_problem_body)
+        fields = selection
+    return Response(stream_with_context(_generate(loaded, challenger, source, language, fields, head, write)),
                     mimetype=answer, headers={"Content-Language": language})
 
 
 def _generate(loaded: LoadedModel, challenger: LoadedModel | None, source: Iterator[rows.Row], language: str,
-              head: bytes, write: Callable[[list[rows.Result]], bytes]) -> Iterator[bytes]:
+              fields: rows.Selection, head: bytes, write: Callable[[list[rows.Result]], bytes]) -> Iterator[bytes]:
     if head:
         yield head
     for chunk in rows.chunks(source, seconds=CHUNK_SECONDS):
         heartbeat.beat()
         started = time.perf_counter()
-        results = rows.score_apart(loaded, chunk, language, _fault, challenger, _problem_body)
+        results = rows.score_apart(loaded, chunk, language, _fault, challenger, _problem_body, fields)
         _account(loaded, challenger, results, started)
         yield write(results)
 
@@ -91,15 +93,16 @@ def _account(loaded: LoadedModel, challenger: LoadedModel | None, results: list[
     """Metrics and the decision log, as the batch keeps them."""
     recommendations = []
     for result in results:
-        if result.body is None:
+        assessment = result.assessment
+        if assessment is None:
             assert result.problem is not None
             if result.problem.fields:
                 metrics.record_validation_failures(result.problem.fields, loaded.fields)
             continue
-        recommendations.append(result.body["recommendation"])
-        body = result.body
-        log_assessment(loaded, body["assessment_id"], body["external_id"], body["recommendation"], body["index"],
-                       body["confidence"], result.row.document or {}, started)
+        recommendations.append(assessment.recommendation)
+        document = result.row.document or {}
+        log_assessment(loaded, result.assessment_id, document.get("external_id"), assessment.recommendation,
+                       assessment.index, assessment.confidence, document, started)
         if challenger is not None:
             metrics.record_shadow_assessment(loaded.model.key, challenger.model.key, result.agrees)
     metrics.record_assessments(recommendations)

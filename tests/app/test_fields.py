@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from service.errors import Problem
-from service.fields import FIELDS, project, selected
+from service.fields import FIELDS, selected
 from tests.support.models import REFERENCE_PROFILES
 
 PROFILES = [case["profile"] for case in REFERENCE_PROFILES.values()]
@@ -24,14 +24,13 @@ def test_the_selection_is_the_names_asked_for_and_none_without_the_parameter() -
         selected({"fields": "colour,recommendation,hue"})
 
 
-def test_project_keeps_the_selected_members_and_the_comparison_cut_alike() -> None:
-    answer = {"recommendation": "hybrid", "index": 0.1, "playbook": {"kpis": []},
-              "comparison": {"model": {"id": "m", "version": "2"}, "agrees": False,
-                             "assessment": {"recommendation": "relational", "index": 0.3, "playbook": {}}}}
-    assert project(answer, None) is answer
-    assert project(answer, frozenset({"index"})) == {
-        "index": 0.1, "comparison": {"model": {"id": "m", "version": "2"}, "agrees": False,
-                                     "assessment": {"index": 0.3}}}
+def test_the_comparison_is_kept_and_its_assessment_cut_alike(client: FlaskClient) -> None:
+    full = client.post("/assess?compare=sales-strategy@1.0.0", json=PROFILES[0]).get_json()
+    sparse = client.post("/assess?compare=sales-strategy@1.0.0&fields=index", json=PROFILES[0]).get_json()
+    comparison = full["comparison"]
+    assert sparse == {"index": full["index"], "comparison": {
+        "model": comparison["model"], "agrees": comparison["agrees"],
+        "index_difference": comparison["index_difference"], "assessment": {"index": comparison["assessment"]["index"]}}}
 
 
 def test_assess_answers_only_the_fields_asked_for(client: FlaskClient) -> None:

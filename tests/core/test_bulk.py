@@ -1,4 +1,5 @@
-"""assess_many, the engine for many profiles at once, gives what assess gives, item by item, bit for bit."""
+"""assess_many, the engine for many profiles at once, gives what assess gives, item by item, bit for bit; and the
+encoded answer the batch, the stream and /assess write is byte for byte the plain one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.scoring import LANGUAGES, Model, assess, load_models, render
+from service.scoring import LANGUAGES, Model, assess, encode, load_models, render
 from service.scoring.bulk import assess_many
 from tests.support.models import ROOT
 from tests.support.profiles import profiles
@@ -25,7 +26,9 @@ def assert_same(model: Model, batch: list[dict[str, Any]]) -> None:
         for field in FIELDS:
             assert getattr(many, field) == getattr(one, field), (field, profile)
         for language in LANGUAGES:
-            assert orjson.dumps(render(many, language)) == orjson.dumps(render(one, language)), (language, profile)
+            plain = orjson.dumps(render(one, language))
+            assert orjson.dumps(render(many, language)) == plain, (language, profile)
+            assert orjson.dumps(encode(many, language)) == plain, (language, profile)
 
 
 def random_profiles(model: Model, count: int, seed: int) -> list[dict[str, Any]]:
@@ -75,3 +78,16 @@ def test_one_profile_and_none_are_batches_too(key: str) -> None:
 def test_any_mix_of_profiles_gets_what_assess_gives(batch: list[dict[str, Any]]) -> None:
     """Rows with and without each criterion side by side: every mask of the vectorised searches is exercised."""
     assert_same(MODELS[min(MODELS)], batch)
+
+
+@pytest.mark.parametrize("key", sorted(MODELS))
+def test_an_encoded_answer_cut_to_some_fields_is_the_plain_one_cut_alike(key: str) -> None:
+    model = MODELS[key]
+    rng = random.Random(7)
+    names = list(render(assess(model, random_profiles(model, 1, seed=2)[0]), "en"))
+    for profile in random_profiles(model, 200, seed=3):
+        assessment = assess(model, profile)
+        fields = frozenset(rng.sample(names, rng.randint(1, len(names))))
+        for language in LANGUAGES:
+            plain = {name: value for name, value in render(assessment, language).items() if name in fields}
+            assert orjson.dumps(encode(assessment, language, fields)) == orjson.dumps(plain), (fields, profile)
