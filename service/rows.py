@@ -10,7 +10,6 @@ import csv
 import io
 import re
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from marshmallow import ValidationError
 
 from service.errors import FieldError, Problem
 from service.fields import Selection
+from service.identifiers import assessment_ids
 from service.messages import Message, in_language, title
 from service.registry import LoadedModel
 
@@ -300,12 +300,13 @@ def _assessed(loaded: LoadedModel, rows: list[Row], language: str, fields: Selec
     outcomes = [_validated(loaded, row) for row in rows]
     valid = [outcome for outcome in outcomes if not isinstance(outcome, RowProblem)]
     assessments = iter(assess_many(loaded.model, valid))
+    ids = iter(assessment_ids(len(valid)))
     answers: list[_Answer | RowProblem] = []
     for outcome in outcomes:
         if isinstance(outcome, RowProblem):
             answers.append(outcome)
         else:
-            assessment, assessment_id = next(assessments), str(uuid.uuid4())
+            assessment, assessment_id = next(assessments), next(ids)
             answers.append(_Answer(assessment_body(assessment, outcome, language, assessment_id, fields), assessment,
                                    assessment_id))
     return answers

@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from service import metrics
 from service.errors import FieldError, Problem
 from service.fields import Selection, sparse
+from service.identifiers import assessment_ids
 from service.logs import log_decision
 from service.messages import field_message, message
 from service.registry import LoadedModel, ModelRegistry
@@ -149,9 +150,10 @@ def assess_batch() -> tuple[dict[str, Any], int, dict[str, str]]:
             results.append({"index": index, "status": problem.status, "problem": problem.body(g.language)})
     # the valid profiles assessed together: item by item what /assess gives (tests/core/test_bulk.py)
     tally: Counter[str] = Counter()
-    for (index, document, profile), assessment in zip(valid, assess_many(loaded.model, [p for *_, p in valid]),
-                                                      strict=True):
-        assessed = Assessed(str(uuid.uuid4()), profile, assessment)
+    assessments = assess_many(loaded.model, [p for *_, p in valid])
+    for (index, document, profile), assessment, assessment_id in zip(valid, assessments,
+                                                                     assessment_ids(len(valid)), strict=True):
+        assessed = Assessed(assessment_id, profile, assessment)
         results[index] = {"index": index, "status": 200, "assessment": assessed.body(g.language, g.fields)}
         record_decision(loaded, assessed, document, started)
         tally[assessment.recommendation] += 1
