@@ -35,6 +35,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS), help="run only these")
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto",
                         help="load generator: wrk (installed with apt-get when missing and root), or plain Python")
+    parser.add_argument("--no-proxy", action="store_true",
+                        help="send benchmark 3's load to gunicorn itself, not through nginx in front of it")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE, help="where the JSON goes")
     return parser.parse_args()
 
@@ -73,7 +75,8 @@ def quiet_logs(path: Path) -> None:
 def main() -> None:
     clean_environment()
     args = arguments()
-    settings = dict(QUICK if args.quick else DEFAULT) | {"workers": args.workers, "quick": args.quick}
+    settings = dict(QUICK if args.quick else DEFAULT) | {"workers": args.workers, "quick": args.quick,
+                                                         "proxy": not args.no_proxy}
     try:
         import zen  # noqa: F401
     except ImportError:
@@ -123,7 +126,8 @@ def main() -> None:
 
             run("3. HTTP /assess/batch against /assess, alternated",
                 lambda: batch_against_single(generator, bodies, args.workers, scratch, settings["batch_rounds"],
-                                             settings["seconds"], settings["batch_seconds"], settings["warmup"]))
+                                             settings["seconds"], settings["batch_seconds"], settings["warmup"],
+                                             proxy=not args.no_proxy))
         if "growth" in args.only:
             from bench.inprocess import batch_growth
 

@@ -3,9 +3,10 @@ batch against single requests (3), metrics on against off (4)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,34 @@ def prepare(app: Any, scratch: Path, count: int) -> Bodies:
     return bodies
 
 
-def _rate(generator: Generator, server: Gunicorn, path: str, body: Path, seconds: float, per_request: int = 1,
-          log: list[Load] | None = None) -> Callable[[], float]:
+@dataclass(frozen=True)
+class Front:
+    """Where the load is sent: gunicorn itself, or nginx in front of it (the production file, scripts/proxy.py)."""
+
+    url: str
+    server: Gunicorn
+
+    @property
+    def app(self) -> str:
+        return self.server.app
+
+    def log_tail(self) -> str:
+        return self.server.log_tail()
+
+
+@contextlib.contextmanager
+def front_of(server: Gunicorn, proxy: bool) -> Iterator[Front]:
+    if not proxy:
+        yield Front(server.url, server)
+        return
+    from tests.support.proxy import nginx_in_front
+
+    with nginx_in_front(server) as url:
+        yield Front(url, server)
+
+
+def _rate(generator: Generator, server: Gunicorn | Front, path: str, body: Path, seconds: float,
+          per_request: int = 1, log: list[Load] | None = None) -> Callable[[], float]:
     def measure() -> float:
         load = generator.run(server.url + path, body, seconds)
         if load.failures:
@@ -104,30 +131,37 @@ def servers_against_baselines(generator: Generator, bodies: Bodies, workers: int
 
 
 def batch_against_single(generator: Generator, bodies: Bodies, workers: int, scratch: Path, rounds: int,
-                         seconds: float, batch_seconds: float, warmup: float) -> list[Result]:
-    """3: profiles/s through POST /assess/batch ÷ requests/s through POST /assess, on one server."""
+                         seconds: float, batch_seconds: float, warmup: float, proxy: bool = True) -> list[Result]:
+    """3: profiles/s through POST /assess/batch ÷ requests/s through POST /assess, on one server.
+
+    Through nginx in front of gunicorn, as production runs it (`proxy`), or gunicorn alone.
+    """
     # A few large requests (a batch of 1000 takes a third of a second of CPU): the Python client counting
     # the work done in a window several request-times long. 8 connections, because gthread workers may
     # take two batches at once and share one GIL while another worker idles: fewer leave cores unused.
     batches = python_generator(connections=8, warmup=1.5, keep_alive=False)
-    with start("service.wsgi:app", workers, scratch) as server:
+    with start("service.wsgi:app", workers, scratch) as server, front_of(server, proxy) as front:
         status, answer = server.raw("POST", "/assess/batch", bodies.batch.read_bytes(), timeout=120)
         document = orjson.loads(answer) if status == 200 else {}
         results = document.get("results", [])
         if status != 200 or len(results) != bodies.count or any(r.get("status") != 200 for r in results):
             raise RuntimeError(f"POST /assess/batch misbehaves: status {status}, {len(results)} results for "
                                f"{bodies.count} valid profiles, counts {document.get('counts')}: {answer[:300]!r}")
-        _rate(generator, server, "/assess", bodies.singles, warmup)()
+        _rate(generator, front, "/assess", bodies.singles, warmup)()
         rates = alternate(rounds, {
-            "single": _rate(generator, server, "/assess", bodies.singles, seconds),
-            "batch": _rate(batches, server, "/assess/batch", bodies.batch, batch_seconds, per_request=bodies.count),
+            "single": _rate(generator, front, "/assess", bodies.singles, seconds),
+            "batch": _rate(batches, front, "/assess/batch", bodies.batch, batch_seconds, per_request=bodies.count),
         })
+    where = "nginx in front of gunicorn" if proxy else "gunicorn alone"
+    print(f"  ({where})")
     print(f"  /assess        : median {median(rates['single']):8.1f} requests/s  ({generator.name})")
     print(f"  /assess/batch  : median {median(rates['batch']):8.1f} profiles/s  ({bodies.count} a request, "
           f"{batches.name}, spread {min(rates['batch']):.0f}..{max(rates['batch']):.0f})")
     gain = ratio(rates["batch"], rates["single"])
-    details = {"single_rps": rates["single"], "batch_profiles_per_s": rates["batch"], "batch_size": bodies.count,
+    details = {"proxy": proxy, "single_rps": rates["single"], "batch_profiles_per_s": rates["batch"],
+               "batch_size": bodies.count,
                "batch_answer_bytes": len(answer), "single_median": statistics.median(rates["single"]),
                "batch_median": statistics.median(rates["batch"])}
-    return [Result("3", f"HTTP: profiles/s via /assess/batch ({bodies.count} a request) ÷ requests/s via /assess",
+    return [Result("3", f"HTTP ({where}): profiles/s via /assess/batch ({bodies.count} a request) ÷ requests/s "
+                        "via /assess",
                    gain, f"{gain:.2f}x", ">= 8x", gain >= 8, details)]
