@@ -110,7 +110,11 @@ def zen_score(decision: Any, profile: dict[str, Any]) -> tuple[float, str]:
 
 
 def disagreements(model: Any, decision: Any, profiles: list[dict[str, Any]], tolerance: float = 1e-9) -> list[str]:
-    """Where Zen and our core (`service.scoring.assess`) differ in index, coverage or recommendation."""
+    """Where Zen and our core (`service.scoring.assess`) differ in index, coverage or recommendation.
+
+    The recommendation is not compared within `tolerance` of a decision boundary, where Zen's decimal arithmetic
+    and our binary floats may round to either side of it.
+    """
     from service.scoring import assess
 
     found = []
@@ -119,7 +123,8 @@ def disagreements(model: Any, decision: Any, profiles: list[dict[str, Any]], tol
         theirs = decision.evaluate(profile)["result"]
         if (abs(float(theirs["index"]) - ours.index) > tolerance
                 or abs(float(theirs["coverage"]) - ours.coverage) > tolerance
-                or theirs["recommendation"] != ours.recommendation):
+                or (theirs["recommendation"] != ours.recommendation
+                    and abs(abs(ours.index) - model.threshold) >= tolerance)):
             found.append(f"{profile}: ours {ours.index!r} {ours.coverage!r} {ours.recommendation}, "
                          f"zen {theirs['index']!r} {theirs['coverage']!r} {theirs['recommendation']}")
     return found
