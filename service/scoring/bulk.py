@@ -20,7 +20,7 @@ import numpy as np
 
 from service.scoring import explanations
 from service.scoring.arithmetic import NEAR_BOUNDARY, Profile, Scorecard, confidence
-from service.scoring.assessment import Assessment, factors_of
+from service.scoring.assessment import Assessment, Factor
 from service.scoring.explanations import Change, Counterfactual, MissingAnswer, Plan, WeightRange
 from service.scoring.model import STRATEGIES, Criterion, Model
 
@@ -34,25 +34,35 @@ def assess_many(model: Model, profiles: Sequence[Profile]) -> list[Assessment]:
         return []
     cards = [Scorecard.of(model, profile) for profile in profiles]
     table = _Table.of(_layout(model), cards)
-    counterfactuals = _counterfactuals(table)
-    plans = _plans(table)
-    missing = _missing_information(table)
-    sensitivity = _weight_sensitivity(table)
     threshold = model.threshold
     return [
-        Assessment(
-            model=model,
-            scorecard=card,
-            factors=factors_of(card),
-            confidence=confidence(card.index, threshold, card.coverage),
-            counterfactuals=counterfactuals[n],
-            plans=plans[n],
-            margin=explanations.margin(card),
-            sensitivity=sensitivity[n],
-            missing_information=missing[n],
-        )
-        for n, card in enumerate(cards)
+        Assessment(model, card, factors, confidence(card.index, threshold, card.coverage), counterfactuals, plans,
+                   explanations.margin(card), sensitivity, missing)
+        for card, factors, counterfactuals, plans, sensitivity, missing in zip(
+            cards, _factors(table), _counterfactuals(table), _plans(table), _weight_sensitivity(table),
+            _missing_information(table), strict=True)
     ]
+
+
+# A NamedTuple's own constructor is a Python function; tuple.__new__ makes the same tuple without that call,
+# which counts when an assessment holds some fifty of them
+_new = tuple.__new__
+
+
+def _factors(table: _Table) -> list[tuple[Factor, ...]]:
+    """assessment.factors_of for every profile: answered criteria, largest |contribution| first, ties in model order."""
+    rows, cols = np.nonzero(table.answered)  # row-major: each profile's criteria in model order
+    contribution = table.products[rows, cols] / table.answered_weight[rows]
+    order = np.lexsort((-np.abs(contribution), rows))  # a stable sort: equal |contribution| keep model order
+    criteria = table.layout.criteria
+    names = [criterion.name for criterion in criteria]
+    cards = table.cards
+    rows_list, cols_list, contributions = rows[order].tolist(), cols[order].tolist(), contribution[order].tolist()
+    factors: list[list[Factor]] = [[] for _ in cards]
+    for row, col, share in zip(rows_list, cols_list, contributions, strict=True):
+        card, name = cards[row], names[col]
+        factors[row].append(_new(Factor, (criteria[col], card.values[name], card.leans[name], share)))
+    return [tuple(found) for found in factors]
 
 
 def decide(index: np.ndarray, threshold: float) -> np.ndarray:
@@ -220,8 +230,8 @@ def _index_with_one(card: Scorecard, name: str, lean: float) -> float:
 def _counterfactuals(table: _Table) -> list[tuple[Counterfactual, ...]]:
     """explanations.counterfactuals for every profile."""
     layout = table.layout
-    n = len(table.cards)
-    found: list[list[tuple[float, Counterfactual]]] = [[] for _ in range(n)]
+    # every change found: its row, criterion, where the scalar scan met its outcome first, outcome, value and lean
+    found_rows, found_cols, found_seen, found_outcomes, afters, leans_after = [], [], [], [], [], []
     for col, criterion in enumerate(layout.criteria):
         if criterion.number is None:
             leans = layout.choice_leans[col]
@@ -234,54 +244,73 @@ def _counterfactuals(table: _Table) -> list[tuple[Counterfactual, ...]]:
             value_of, lean_of, candidate = _number_candidates(table, col)
             index, reached = _estimates(table, col, lean_of)
         move = np.abs(index - table.index[:, None])
-        name = criterion.name
-        pending: dict[int, list[tuple[int, int, int]]] = {}
         for outcome in range(len(STRATEGIES)):
             mask = candidate & (reached == outcome) & (table.recommendation != outcome)[:, None]
             rows = np.nonzero(mask.any(axis=1))[0]
             if not rows.size:
                 continue
             best = np.argmin(np.where(mask[rows], move[rows], np.inf), axis=1)  # the first of the least, as scanned
-            first = np.argmax(mask[rows], axis=1)  # where the scan met this outcome first: the scalar dict's order
-            for row, k, seen in zip(rows.tolist(), best.tolist(), first.tolist(), strict=True):
-                pending.setdefault(row, []).append((seen, outcome, k))
-        for row, entries in pending.items():
-            card = table.cards[row]
-            before = card.values.get(name)
-            for _, outcome, k in sorted(entries):
-                after = value_of[row, k]
-                exact = _index_with_one(card, name, float(lean_of[row, k]))
-                found[row].append((abs(exact - card.index), Counterfactual(
-                    Change(criterion, before, after if isinstance(after, str) else float(after)), exact,
-                    STRATEGIES[outcome])))
-    # least movement first; among equals, the scalar order: criteria in model order, then as found
-    return [tuple(cf for _, cf in sorted(entries, key=lambda entry: entry[0])) for entries in found]
+            found_rows.append(rows)
+            found_cols.append(np.full(rows.size, col))
+            found_seen.append(np.argmax(mask[rows], axis=1))  # where the scan met this outcome: the scalar order
+            found_outcomes.append(np.full(rows.size, outcome))
+            afters.append(value_of[rows, best])
+            leans_after.append(lean_of[rows, best])
+    answers: list[list[Counterfactual]] = [[] for _ in table.cards]
+    if not found_rows:
+        return [() for _ in answers]
+    rows, cols, seen, outcomes = (np.concatenate(parts) for parts in (found_rows, found_cols, found_seen,
+                                                                       found_outcomes))
+    after_list, lean_list = np.concatenate(afters).tolist(), np.concatenate(leans_after).tolist()
+    rows_list, cols_list = rows.tolist(), cols.tolist()
+    cards, criteria = table.cards, layout.criteria
+    exact = [_index_with_one(cards[row], criteria[col].name, lean)
+             for row, col, lean in zip(rows_list, cols_list, lean_list, strict=True)]
+    # least movement first; among equals, the scalar order: criteria in model order, then as the scan met them
+    order = np.lexsort((seen, cols, np.abs(np.array(exact) - table.index[rows]), rows)).tolist()
+    outcome_list = outcomes.tolist()
+    for i in order:
+        row, criterion, after = rows_list[i], criteria[cols_list[i]], after_list[i]
+        answers[row].append(_new(Counterfactual, (
+            _new(Change, (criterion, cards[row].values.get(criterion.name), after)), exact[i],
+            STRATEGIES[outcome_list[i]])))
+    return [tuple(found) for found in answers]
+
+
+# the strategies a missing answer can lead to, by bit mask (bit s: STRATEGIES[s]), in STRATEGIES order
+_REACHED = tuple(tuple(name for s, name in enumerate(STRATEGIES) if mask >> s & 1) for mask in range(8))
 
 
 def _missing_information(table: _Table) -> list[tuple[MissingAnswer, ...]]:
     """explanations.missing_information for every profile."""
     layout = table.layout
-    n = len(table.cards)
-    answers: list[list[MissingAnswer]] = [[] for _ in range(n)]
-    for col, criterion in enumerate(layout.criteria):
+    found_rows, found_cols, shifts, changes, masks = [], [], [], [], []
+    for col in range(len(layout.criteria)):
         rows = np.nonzero(~table.answered[:, col])[0]
         if not rows.size:
             continue
         # unanswered: every choice is a change (for a number, its minimum, centre and maximum)
         index, reached = _estimates(table, col, layout.choice_leans[col])
         index, reached = index[rows], reached[rows]
-        shift = np.max(np.abs(index - table.index[rows, None]), axis=1)
         present = np.stack([(reached == s).any(axis=1) for s in range(len(STRATEGIES))], axis=1)
-        can_change = (present.sum(axis=1) > 1) | ~present[np.arange(rows.size), table.recommendation[rows]]
-        for i, row in enumerate(rows.tolist()):
-            answers[row].append(MissingAnswer(
-                criterion,
-                tuple(s for s, here in zip(STRATEGIES, present[i].tolist(), strict=True) if here),
-                float(shift[i]),
-                bool(can_change[i]),
-            ))
-    return [tuple(sorted(found, key=lambda answer: (not answer.can_change, -answer.largest_shift)))
-            for found in answers]
+        found_rows.append(rows)
+        found_cols.append(np.full(rows.size, col))
+        shifts.append(np.max(np.abs(index - table.index[rows, None]), axis=1))
+        changes.append((present.sum(axis=1) > 1) | ~present[np.arange(rows.size), table.recommendation[rows]])
+        masks.append(present @ (1 << np.arange(len(STRATEGIES))))
+    answers: list[list[MissingAnswer]] = [[] for _ in table.cards]
+    if not found_rows:
+        return [() for _ in answers]
+    rows, cols, shift, can_change, mask = (np.concatenate(parts) for parts in (found_rows, found_cols, shifts,
+                                                                              changes, masks))
+    # per profile: those that can change the answer first, then the largest shift; ties in model order (stable)
+    order = np.lexsort((-shift, ~can_change, rows))
+    criteria = layout.criteria
+    for row, col, largest, changing, reached in zip(rows[order].tolist(), cols[order].tolist(),
+                                                    shift[order].tolist(), can_change[order].tolist(),
+                                                    mask[order].tolist(), strict=True):
+        answers[row].append(_new(MissingAnswer, (criteria[col], _REACHED[reached], largest, changing)))
+    return [tuple(found) for found in answers]
 
 
 def _plans(table: _Table) -> list[tuple[Plan, ...]]:
@@ -483,19 +512,15 @@ def _weight_sensitivity(table: _Table) -> list[tuple[WeightRange, ...]]:
         low[none], high[none], below[none], above[none] = np.nan, np.nan, NONE, NONE
         room = np.fmin(np.abs(weight - low), np.abs(weight - high))
         slack = np.where(np.isnan(room), np.inf, room / weight)
-    result: list[tuple[WeightRange, ...]] = []
-    starts = np.searchsorted(rows, np.arange(len(table.cards) + 1))
+    # each profile's ranges, least slack first, ties in model order (a stable sort), all profiles in one sort
+    order = np.lexsort((slack, rows))
     criteria = layout.criteria
-    low_list, high_list = low.tolist(), high.tolist()
-    below_list, above_list, cols_list = below.tolist(), above.tolist(), cols.tolist()
-    for row in range(len(table.cards)):
-        start, end = int(starts[row]), int(starts[row + 1])
-        order = start + np.argsort(slack[start:end], kind="stable")
-        result.append(tuple(
-            WeightRange(criteria[cols_list[i]],
-                        None if math.isnan(low_list[i]) else low_list[i],
-                        None if math.isnan(high_list[i]) else high_list[i],
-                        None if below_list[i] == NONE else STRATEGIES[below_list[i]],
-                        None if above_list[i] == NONE else STRATEGIES[above_list[i]])
-            for i in order.tolist()))
-    return result
+    names: list[str | None] = [*STRATEGIES, None]  # NONE (-1) is the last
+    ranges: list[list[WeightRange]] = [[] for _ in table.cards]
+    for row, col, lower, upper, below_at, above_at in zip(
+            rows[order].tolist(), cols[order].tolist(), low[order].tolist(), high[order].tolist(),
+            below[order].tolist(), above[order].tolist(), strict=True):
+        ranges[row].append(_new(WeightRange, (criteria[col], None if math.isnan(lower) else lower,
+                                              None if math.isnan(upper) else upper, names[below_at],
+                                              names[above_at])))
+    return [tuple(found) for found in ranges]
