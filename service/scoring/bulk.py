@@ -32,9 +32,8 @@ def assess_many(model: Model, profiles: Sequence[Profile]) -> list[Assessment]:
     """Assess valid profiles together; the same result as assess() on each, in order."""
     if not profiles:
         return []
-    cards = [Scorecard.of(model, profile) for profile in profiles]
-    table = _Table.of(_layout(model), cards)
-    threshold = model.threshold
+    table = _Table.of(_layout(model), profiles)
+    cards, threshold = table.cards, model.threshold
     return [
         Assessment(model, card, factors, confidence(card.index, threshold, card.coverage), counterfactuals, plans,
                    explanations.margin(card), sensitivity, missing)
@@ -80,6 +79,9 @@ class _Layout:
     # per criterion scored by options: the lean of each choice, and each value's position among the choices
     choice_leans: tuple[np.ndarray, ...]
     positions: tuple[dict[str, int], ...]
+    # per criterion scored by options: each value a profile may give (aliases too) -> (as scored, lean, position)
+    answers: tuple[dict[str, tuple[str, float, int]] | None, ...]
+    required: frozenset[str]
     # per actionable criterion (by index in criteria): may a plan move from choice i (or unanswered, last row) to j?
     moves: dict[int, np.ndarray]
 
@@ -107,8 +109,12 @@ def _make_layout(model: Model) -> _Layout:
                 targets = {value for value, _ in criterion.plan_choices(before)}
                 allowed[i] = [value in targets for value in values]
             moves[c] = allowed
+    answers = tuple(None if c.number is not None else {
+        option.value: (c.canonical(option.value), c.lean(c.canonical(option.value)),
+                       positions[col][c.canonical(option.value)])
+        for option in c.options} for col, c in enumerate(criteria))
     return _Layout(model, criteria, np.array([c.weight for c in criteria], dtype=float), tuple(choice_leans),
-                   tuple(positions), moves)
+                   tuple(positions), answers, frozenset(c.name for c in criteria if c.required), moves)
 
 
 @dataclass(frozen=True)
@@ -128,40 +134,50 @@ class _Table:
     numbers: np.ndarray  # (N, C) the value of a number criterion, nan where unanswered or not a number
 
     @classmethod
-    def of(cls, layout: _Layout, cards: list[Scorecard]) -> _Table:
-        criteria = layout.criteria
+    def of(cls, layout: _Layout, profiles: Sequence[Profile]) -> _Table:
+        """Each profile's Scorecard (what Scorecard.of makes) and its arrays, read in one pass over the answers."""
+        model, criteria = layout.model, layout.criteria
+        readers = [(col, c.name, layout.answers[col], c) for col, c in enumerate(criteria)]
+        cards: list[Scorecard] = []
+        rows, cols, leans, choices, numbers = [], [], [], [], []
+        for row, profile in enumerate(profiles):
+            values, card_leans = {}, {}
+            try:
+                for col, name, answers, criterion in readers:
+                    value = profile.get(name)
+                    if value is None:
+                        continue
+                    if answers is None:
+                        scored, lean, position = value, criterion.lean(value), NONE
+                        numbers.append(value)
+                    else:
+                        scored, lean, position = answers[value]  # type: ignore[index]
+                        numbers.append(math.nan)
+                    values[name], card_leans[name] = scored, lean
+                    rows.append(row)
+                    cols.append(col)
+                    leans.append(lean)
+                    choices.append(position)
+                if not layout.required <= values.keys():
+                    raise KeyError
+            except (KeyError, TypeError):  # not an option, or a required criterion left out: as Scorecard.of says
+                Scorecard.of(model, profile)
+                raise
+            cards.append(Scorecard(model, values, card_leans))
         n, c = len(cards), len(criteria)
-        columns = {criterion.name: i for i, criterion in enumerate(criteria)}
-        rows, cols, products, leans, choices, numbers = [], [], [], [], [], []
-        for row, card in enumerate(cards):
-            values = card.values
-            for name, lean in card.leans.items():
-                col = columns[name]
-                rows.append(row)
-                cols.append(col)
-                products.append(card.products[name])
-                leans.append(lean)
-                value = values[name]
-                if isinstance(value, str):
-                    choices.append(layout.positions[col].get(value, NONE))
-                    numbers.append(math.nan)
-                else:
-                    choices.append(NONE)
-                    numbers.append(value)
         answered = np.zeros((n, c), dtype=bool)
         answered[rows, cols] = True
-        product_table, lean_table, choice_table = np.zeros((n, c)), np.zeros((n, c)), np.full((n, c), NONE)
-        product_table[rows, cols] = products
+        lean_table, choice_table, number_table = np.zeros((n, c)), np.full((n, c), NONE), np.full((n, c), math.nan)
         lean_table[rows, cols] = leans
         choice_table[rows, cols] = choices
-        number_table = np.full((n, c), math.nan)
         number_table[rows, cols] = numbers
+        products = layout.weights[None, :] * lean_table  # weight × lean, as each Scorecard's products are
         return cls(layout, cards,
                    np.array([card.total_product for card in cards]),
                    np.array([card.answered_weight for card in cards]),
                    np.array([card.index for card in cards]),
                    np.array([STRATEGIES.index(card.recommendation) for card in cards]),
-                   answered, product_table, lean_table, choice_table, number_table)
+                   answered, products, lean_table, choice_table, number_table)
 
 
 def _number_candidates(table: _Table, col: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

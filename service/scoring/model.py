@@ -527,6 +527,9 @@ class _Reader:
             value = text.get(language)
             self._expect(isinstance(value, str) and value.strip() != "", f"{where}/{language}",
                          "must be a non-empty string")
+            # a text is read by people: no control character (wording.SLOT, one of them, marks a sentence's gap)
+            self._expect(not any(character < " " for character in value), f"{where}/{language}",
+                         "must hold no control character (a tab, a line break, ...)")
         extra = sorted(set(text) - set(LANGUAGES))
         self._expect(not extra, where, f"has unsupported languages: {', '.join(extra)}")
         return {language: text[language] for language in LANGUAGES}

@@ -26,6 +26,8 @@ from service.scoring.explanations import Change, Margin, Plan
 from service.scoring.model import FORMS, STRATEGIES, Citation, Criterion, Model, SeedReference
 
 SUMMARY_FACTORS = 3
+# where a sentence made once per model and language takes the words of one answer (no model text holds it)
+SLOT = "\x00"
 
 PlaybookText = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]]
 
@@ -57,6 +59,10 @@ class Wording:
     changes: Mapping[tuple[str, str | None, str], str]
     # target -> the sentence of a plan that cannot reach it
     unreachable: Mapping[str, str]
+    # target -> the sentence of a plan that reaches it, its changes left as SLOT
+    reachable: Mapping[str, str]
+    # (recommendation, runner-up, close call) -> the margin's sentence, its points left as SLOT
+    margins: Mapping[tuple[str, str, bool], str]
     playbooks: Mapping[str, PlaybookText]
 
 
@@ -236,6 +242,12 @@ def _wording(model: Model, language: str) -> Wording:
                  for c in by_option for before in (None, *(o.value for o in c.options)) for o in c.options},
         unreachable={name: messages["plan_unreachable"].format(
                          criteria=actionable, **_named(strategies, forms, "strategy", name)) for name in STRATEGIES},
+        reachable={name: messages["plan_reachable"].format(changes=SLOT, **_named(strategies, forms, "strategy", name))
+                   for name in STRATEGIES},
+        margins={(recommendation, runner_up, close): messages["margin_close" if close else "margin_clear"].format(
+                     points=SLOT, **_named(strategies, forms, "recommendation", recommendation),
+                     **_named(strategies, forms, "runner_up", runner_up))
+                 for recommendation in STRATEGIES for runner_up in STRATEGIES for close in (False, True)},
         playbooks={name: (_texts(book.kpis, language), _texts(book.tools, language), _texts(book.steps, language),
                           tuple((r.risk[language], r.mitigation[language]) for r in book.risks))
                    for name, book in model.playbooks.items()},
@@ -303,7 +315,8 @@ def _encoded_rationale(encoding: Encoding, assessment: Assessment, margin_senten
     factors = assessment.factors
     contributions = _numbers_json([factor.contribution for factor in factors])
     for factor, contribution in zip(factors, contributions, strict=True):
-        criterion, favours = factor.criterion, factor.favours
+        criterion, share = factor.criterion, factor.contribution
+        favours = "relational" if share > 0 else "transactional" if share < 0 else "neither"  # Factor.favours, inline
         if criterion.number is None:
             head, tails, phrase = encoding.factors[criterion.name][factor.value]  # type: ignore[index]
             entries.append(head + contribution + tails[favours])
@@ -390,8 +403,7 @@ def _plan(words: Wording, plan: Plan) -> dict[str, Any]:
         phrases.append(_phrase_of(words, change))
     reachable = plan.reachable
     if reachable:
-        text = words.messages["plan_reachable"].format(
-            changes=_join(words.messages, phrases), **_named(words.strategies, words.forms, "strategy", plan.target))
+        text = words.reachable[plan.target].replace(SLOT, _join(words.messages, phrases))
     else:
         text = words.unreachable[plan.target]
     return {"target": plan.target, "reachable": reachable, "changes": changes, "index": plan.index, "summary": text}
@@ -415,10 +427,7 @@ def _change_phrase(messages: Mapping[str, str], criterion: Criterion, before: Va
 
 def _margin_sentence(words: Wording, recommendation: str, margin: Margin) -> str:
     points = f"{50 * margin.distance:.1f}".replace(".", words.messages["decimal_separator"])
-    key = "margin_close" if margin.close_call else "margin_clear"
-    return words.messages[key].format(
-        points=points, **_named(words.strategies, words.forms, "recommendation", recommendation),
-        **_named(words.strategies, words.forms, "runner_up", margin.runner_up))
+    return words.margins[recommendation, margin.runner_up, margin.close_call].replace(SLOT, points)
 
 
 def _named(labels: Mapping[str, str], forms: Mapping[str, Mapping[str, str]], placeholder: str,

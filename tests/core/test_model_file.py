@@ -75,6 +75,8 @@ BROKEN = {
     "options out of order": (_set(["criteria", 1, "options", 0, "lean"], 0.9), "/criteria/1/options: must run"),
     "threshold of 1": (_set(["threshold"], 1), "/threshold: must lie strictly between 0 and 1"),
     "no Polish reason": (_set(["criteria", 2, "options", 1, "reason", "pl"], ""), "/criteria/2/options/1/reason/pl"),
+    "control character": (_set(["strategies", "hybrid", "label", "en"], "Hy\x00brid"),
+                          "/strategies/hybrid/label/en: must hold no control character"),
     "unknown seed section": (_set(["criteria", 0, "seed", "section"], "Rozdział 99"), "/criteria/0/seed/section"),
     "quote not in its section": (_set(["criteria", 0, "seed", "quote"], "kot ma Alę"), "/criteria/0/seed/quote"),
     "missing playbook": (_set(["playbook", "hybrid"], _DELETE), "/playbook/hybrid: must be an object"),
