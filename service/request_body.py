@@ -151,8 +151,9 @@ def json_object(request: Request, max_depth: int, max_bytes: int | None = None) 
     return parse_object(raw, max_depth)
 
 
-# an integer orjson would read as a float (over 64 bits): such a body is read by the strict decoder
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+# an integer orjson would read as a float (over 64 bits: 19 digits or more, not a fraction's or an exponent's);
+# such a body is read by the strict decoder
+_LONG_INTEGER = re.compile(rb"(?<![0-9.eE+])(?<![eE]-)[0-9]{19,}(?![0-9.eE])")
 
 
 def _members(document: dict[str, Any]) -> int:
@@ -175,7 +176,7 @@ def _read_fast(raw: bytes) -> dict[str, Any] | None:
     which send a body the strict way: a member repeated (orjson keeps the last; an object holding fewer
     members than the text has colons outside strings) and an integer over 64 bits (orjson makes it a float).
     """
-    if _LONG_DIGITS.search(raw):
+    if _LONG_INTEGER.search(raw):
         return None
     try:
         document = orjson.loads(raw)

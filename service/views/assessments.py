@@ -57,30 +57,33 @@ def valid_profile(loaded: LoadedModel, document: Any, *pointer_prefix: str | int
         raise problem from None
 
 
-def record_decision(loaded: LoadedModel, assessed: Assessed, document: dict[str, Any], started: float) -> None:
-    """One line of the decision log: what was advised, by which model, and (when configured) to whom."""
-    assessment = assessed.assessment
-    log_assessment(loaded, assessed.assessment_id, assessed.profile.get("external_id"), assessment.recommendation,
-                   assessment.index, assessment.confidence, document, started)
+class DecisionLog:
+    """The decision log of one request: a line per assessment, saying what was advised, by which model, and
+    (when configured) to whom; what its lines share is read once, not once per line of a batch."""
 
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.request_id, self.language, self.model = g.request_id, g.language, loaded.model.key
+        self.with_profiles = current_app.config["LOG_PROFILES"]
 
-def log_assessment(loaded: LoadedModel, assessment_id: str, external_id: str | None, recommendation: str,
-                   index: float, confidence: float, document: dict[str, Any], started: float) -> None:
-    """The decision log's line, from its parts (the stream has them in the rows it answers)."""
-    fields = {
-        "request_id": g.request_id,
-        "assessment_id": assessment_id,
-        "external_id": external_id,
-        "model": loaded.model.key,
-        "recommendation": recommendation,
-        "index": index,
-        "confidence": confidence,
-        "language": g.language,
-        "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-    }
-    if current_app.config["LOG_PROFILES"]:
-        fields["profile"] = document
-    log_decision(fields)
+    def write(self, assessment_id: str, external_id: str | None, assessment: Assessment, document: dict[str, Any],
+              started: float) -> None:
+        fields = {
+            "request_id": self.request_id,
+            "assessment_id": assessment_id,
+            "external_id": external_id,
+            "model": self.model,
+            "recommendation": assessment.recommendation,
+            "index": assessment.index,
+            "confidence": assessment.confidence,
+            "language": self.language,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+        if self.with_profiles:
+            fields["profile"] = document
+        log_decision(fields)
+
+    def assessed(self, assessed: Assessed, document: dict[str, Any], started: float) -> None:
+        self.write(assessed.assessment_id, assessed.profile.get("external_id"), assessed.assessment, document, started)
 
 
 def comparison(loaded: LoadedModel, assessed: Assessed, challenger: LoadedModel, document: Any,
@@ -110,7 +113,7 @@ def assess_profile() -> tuple[dict[str, Any], int, dict[str, str]]:
     assessed = assess_document(loaded, document)
     body = assessed.body(g.language, g.fields)
     metrics.record_assessments([assessed.assessment.recommendation])
-    record_decision(loaded, assessed, document, g.started)  # its latency includes the wording, as the caller's does
+    DecisionLog(loaded).assessed(assessed, document, g.started)  # its latency includes the wording, as the caller's
     if challenger is not None:
         body["comparison"] = comparison(loaded, assessed, challenger, document, g.language, g.fields)
     return body, 200, {"Content-Language": g.language}
@@ -150,12 +153,13 @@ def assess_batch() -> tuple[dict[str, Any], int, dict[str, str]]:
             results.append({"index": index, "status": problem.status, "problem": problem.body(g.language)})
     # the valid profiles assessed together: item by item what /assess gives (tests/core/test_bulk.py)
     tally: Counter[str] = Counter()
+    decisions = DecisionLog(loaded)
     assessments = assess_many(loaded.model, [p for *_, p in valid])
     for (index, document, profile), assessment, assessment_id in zip(valid, assessments,
                                                                      assessment_ids(len(valid)), strict=True):
         assessed = Assessed(assessment_id, profile, assessment)
         results[index] = {"index": index, "status": 200, "assessment": assessed.body(g.language, g.fields)}
-        record_decision(loaded, assessed, document, started)
+        decisions.assessed(assessed, document, started)
         tally[assessment.recommendation] += 1
     metrics.record_assessments(tally.elements())
     counts = {strategy: tally[strategy] for strategy in STRATEGIES} | {"invalid": len(results) - tally.total()}

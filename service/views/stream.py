@@ -14,7 +14,7 @@ from service.errors import Problem
 from service.fields import FIELDS, selected
 from service.messages import message
 from service.registry import LoadedModel
-from service.views.assessments import log_assessment
+from service.views.assessments import DecisionLog
 
 blueprint = Blueprint("stream", __name__)
 
@@ -92,6 +92,7 @@ def _account(loaded: LoadedModel, challenger: LoadedModel | None, results: list[
              started: float) -> None:
     """Metrics and the decision log, as the batch keeps them."""
     recommendations = []
+    decisions = DecisionLog(loaded)
     for result in results:
         assessment = result.assessment
         if assessment is None:
@@ -101,8 +102,8 @@ def _account(loaded: LoadedModel, challenger: LoadedModel | None, results: list[
             continue
         recommendations.append(assessment.recommendation)
         document = result.row.document or {}
-        log_assessment(loaded, result.assessment_id, document.get("external_id"), assessment.recommendation,
-                       assessment.index, assessment.confidence, document, started)
+        assert result.assessment_id is not None
+        decisions.write(result.assessment_id, document.get("external_id"), assessment, document, started)
         if challenger is not None:
             metrics.record_shadow_assessment(loaded.model.key, challenger.model.key, result.agrees)
     metrics.record_assessments(recommendations)

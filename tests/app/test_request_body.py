@@ -36,6 +36,7 @@ def _text(value: Any) -> str:
 @given(values, st.sampled_from(["as is", "repeat a member", "raw control", "lone surrogate", "infinite", "cut"]))
 @example({"a": 12345678901234567890123}, "as is")
 @example({"a": "1234567890123456789012"}, "as is")
+@example({"a": [-12345678901234567890123, 0.000123456789012345678, 1.5e-300]}, "as is")
 @example({"url": "http://x:1", "x:y": 1}, "repeat a member")
 def test_the_fast_reading_is_the_strict_one(value: Any, damage: str) -> None:
     text = _text(value)
@@ -68,4 +69,7 @@ def test_a_plain_body_takes_the_fast_reading() -> None:
     from service.request_body import _read_fast
 
     assert _read_fast(b'{"a": [1, {"b": "x:y", "c": 2.5}], "d": null}') == {"a": [1, {"b": "x:y", "c": 2.5}], "d": None}
-    assert _read_fast(b'{"a": 1, "a": 2}') is None and _read_fast(b'{"a": 12345678901234567890}') is None
+    assert _read_fast(b'{"a": 0.00024960213131811626, "b": 1e-0000000000000000000001}') is not None
+    for long in (b"12345678901234567890", b"-12345678901234567890", b"[1, 12345678901234567890]"):
+        assert _read_fast(b'{"a": %s}' % long) is None
+    assert _read_fast(b'{"a": 1, "a": 2}') is None
