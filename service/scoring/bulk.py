@@ -206,13 +206,28 @@ def _number_candidates(table: _Table, col: int) -> tuple[np.ndarray, np.ndarray,
             raw.append(np.minimum(np.maximum(centre + step * explanations.NUMBER_GRID, scale.minimum), scale.maximum))
             valid.append(low <= high)
     shape = (len(start), len(raw))
-    values = np.array([round(x, 2) for x in np.stack(raw, axis=1).ravel().tolist()]).reshape(shape)
+    values = _round_2(np.stack(raw, axis=1))
     kept = np.stack(valid, axis=1) & (values != table.numbers[:, col][:, None])  # nan never equals
     # a value met earlier in the row is not kept again
     earlier = np.tril(np.ones((shape[1], shape[1]), dtype=bool), -1)  # earlier[j, i]: i comes before j
     kept &= ~((values[:, :, None] == values[:, None, :]) & kept[:, None, :] & earlier[None, :, :]).any(axis=2)
     leans = np.maximum(-1.0, np.minimum(1.0, (values - scale.centre) / scale.span))
     return values, leans, kept
+
+
+def _round_2(numbers: np.ndarray) -> np.ndarray:
+    """round(x, 2) of each number, as Python rounds it: x's exact value to two decimals, half to even.
+
+    numpy's rint(100 x) / 100 is that wherever 100 x is not within a rounding error of a half (then rint picks the
+    integer Python picks, and the division rounds k / 100 to the double nearest it, as Python's does); the few
+    numbers that near a half are rounded by Python.
+    """
+    scaled = numbers * 100
+    rounded = np.rint(scaled) / 100
+    near_half = np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) < 1e-6
+    for at in zip(*np.nonzero(near_half), strict=True):
+        rounded[at] = round(float(numbers[at]), 2)
+    return rounded
 
 
 def _estimates(table: _Table, col: int, leans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -534,9 +549,14 @@ def _weight_sensitivity(table: _Table) -> list[tuple[WeightRange, ...]]:
     names: list[str | None] = [*STRATEGIES, None]  # NONE (-1) is the last
     ranges: list[list[WeightRange]] = [[] for _ in table.cards]
     for row, col, lower, upper, below_at, above_at in zip(
-            rows[order].tolist(), cols[order].tolist(), low[order].tolist(), high[order].tolist(),
+            rows[order].tolist(), cols[order].tolist(), _or_none(low[order]), _or_none(high[order]),
             below[order].tolist(), above[order].tolist(), strict=True):
-        ranges[row].append(_new(WeightRange, (criteria[col], None if math.isnan(lower) else lower,
-                                              None if math.isnan(upper) else upper, names[below_at],
-                                              names[above_at])))
+        ranges[row].append(_new(WeightRange, (criteria[col], lower, upper, names[below_at], names[above_at])))
     return [tuple(found) for found in ranges]
+
+
+def _or_none(numbers: np.ndarray) -> list[float | None]:
+    """The numbers as Python floats, nan as None."""
+    found = numbers.astype(object)
+    found[np.isnan(numbers)] = None
+    return found.tolist()

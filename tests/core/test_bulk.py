@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 from hypothesis import given, settings
@@ -91,3 +92,13 @@ def test_an_encoded_answer_cut_to_some_fields_is_the_plain_one_cut_alike(key: st
         for language in LANGUAGES:
             plain = {name: value for name, value in render(assessment, language).items() if name in fields}
             assert orjson.dumps(encode(assessment, language, fields)) == orjson.dumps(plain), (fields, profile)
+
+
+def test_numbers_are_rounded_as_python_rounds_them() -> None:
+    from service.scoring.bulk import _round_2
+
+    rng = random.Random(3)
+    numbers = [rng.uniform(-2, 2) for _ in range(20000)] + [n / 200 for n in range(-400, 401)]  # halves too
+    numbers += [0.125, 0.375, 2.675, 1.005, 0.285, -0.125, 1e-300, -0.0, 0.0]
+    rounded = _round_2(np.array(numbers).reshape(-1, 1)).ravel().tolist()
+    assert [repr(x) for x in rounded] == [repr(round(x, 2)) for x in numbers]  # -0.0 too
