@@ -29,7 +29,7 @@ from typing import Any
 from bench import ROOT
 from bench.profiles import model_document, random_profiles
 from bench.report import Result, machine, table, write_json
-from bench.servers import Gunicorn
+from bench.servers import Gunicorn, start
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bulk.json"
 NDJSON = "application/x-ndjson"
@@ -47,8 +47,8 @@ def stream_rows(server: Gunicorn, lines: list[bytes], count: int, query: str = "
 
     def send() -> None:
         piece = 200
-        for start in range(0, count, piece):
-            data = b"".join(lines[(start + n) % len(lines)] for n in range(min(piece, count - start)))
+        for first in range(0, count, piece):
+            data = b"".join(lines[(first + n) % len(lines)] for n in range(min(piece, count - first)))
             sock.sendall(b"%x\r\n%s\r\n" % (len(data), data))
         sock.sendall(b"0\r\n\r\n")
 
@@ -89,9 +89,8 @@ def stream_memory(scratch: Path, sizes: tuple[int, int], rounds: int) -> list[Re
     small, large = sizes
     peaks: dict[int, list[int]] = {small: [], large: []}
     rates: dict[str, list[float]] = {"stream": [], "batch": []}
-    # one thread: each gunicorn thread gets its own malloc arena, which keeps the memory it once used, so with two
-    # the peak depends on which thread served which run; the worker is otherwise as configured
-    with Gunicorn("service.wsgi:app", 1, scratch, {"STRATEGY_THREADS": "1"}) as server:
+    # one worker (gunicorn's sync worker: one thread), otherwise as configured
+    with start("service.wsgi:app", 1, scratch) as server:
         (pid,) = server.worker_pids()
         stream_rows(server, lines, small)  # warm: every module imported, every text made, the heap at its size
         for _ in range(rounds):
@@ -104,12 +103,12 @@ def stream_memory(scratch: Path, sizes: tuple[int, int], rounds: int) -> list[Re
                       flush=True)
     # throughput on a fresh worker (a batch's large bodies leave the heap larger, which the peaks above must not
     # see): the stream and the batch over the same 10,000 profiles, alternated
-    with Gunicorn("service.wsgi:app", 1, scratch) as server:
+    with start("service.wsgi:app", 1, scratch) as server:
         stream_rows(server, lines, 2000)
         for _ in range(rounds + 1):
             started = time.perf_counter()
             for _ in range(10):
-                status, _ = server.post("/assess/batch", batch, timeout=120)
+                status, _ = server.raw("POST", "/assess/batch", batch, timeout=120)
                 assert status == 200
             rates["batch"].append(10_000 / (time.perf_counter() - started))
             answered, _, seconds = stream_rows(server, lines, 10_000)
