@@ -58,8 +58,7 @@ def valid_profile(loaded: LoadedModel, document: Any, *pointer_prefix: str | int
 
 
 class DecisionLog:
-    """The decision log of one request: a line per assessment, saying what was advised, by which model, and
-    (when configured) to whom; what its lines share is read once, not once per line of a batch."""
+    """A request's decision log: per assessment, what was advised, by which model and (if configured) to whom."""
 
     def __init__(self, loaded: LoadedModel) -> None:
         self.request_id, self.language, self.model = g.request_id, g.language, loaded.model.key
