@@ -87,11 +87,14 @@ class _Layout:
 
 
 _layouts: dict[int, _Layout] = {}
+MAX_LAYOUTS = 8  # a few models are served at once; each reload brings new ones
 
 
 def _layout(model: Model) -> _Layout:
     found = _layouts.get(id(model))
     if found is None or found.model is not model:
+        if len(_layouts) >= MAX_LAYOUTS:  # models reloaded away: the oldest layout goes (it holds its model)
+            del _layouts[next(iter(_layouts))]
         found = _layouts[id(model)] = _make_layout(model)
     return found
 

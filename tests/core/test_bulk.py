@@ -102,3 +102,12 @@ def test_numbers_are_rounded_as_python_rounds_them() -> None:
     numbers += [0.125, 0.375, 2.675, 1.005, 0.285, -0.125, 1e-300, -0.0, 0.0]
     rounded = _round_2(np.array(numbers).reshape(-1, 1)).ravel().tolist()
     assert [repr(x) for x in rounded] == [repr(round(x, 2)) for x in numbers]  # -0.0 too
+
+
+def test_models_reloaded_away_do_not_pile_up_in_the_layouts() -> None:
+    from service.scoring import bulk
+
+    for _ in range(bulk.MAX_LAYOUTS + 3):  # a reload makes new Model objects
+        model = load_models(ROOT / "service" / "models")[min(MODELS)]
+        assert_same(model, random_profiles(model, 2, seed=1))
+    assert len(bulk._layouts) <= bulk.MAX_LAYOUTS
