@@ -151,21 +151,23 @@ def json_object(request: Request, max_depth: int, max_bytes: int | None = None) 
     return parse_object(raw, max_depth)
 
 
-# an integer orjson would read as a float (over 64 bits: 19 digits or more, not a fraction's or an exponent's);
-# such a body is read by the strict decoder
-_LONG_INTEGER = re.compile(rb"(?<![0-9.eE+])(?<![eE]-)[0-9]{19,}(?![0-9.eE])")
+# orjson reads an integer over 64 bits as a float, which is at least this large
+_BEYOND_64_BITS = 2.0**63
 
 
-def _members(document: dict[str, Any]) -> int:
-    """How many members all the objects of a document hold together."""
+def _members(document: dict[str, Any]) -> int | None:
+    """How many members all the objects of a document hold together; None if it holds a float of 2**63 or more."""
     count, pending = 0, [document]
     while pending:
         node = pending.pop()
+        children = node.values() if isinstance(node, dict) else node
         if isinstance(node, dict):
             count += len(node)
-            pending.extend(child for child in node.values() if isinstance(child, (dict, list)))
-        else:
-            pending.extend(child for child in node if isinstance(child, (dict, list)))
+        for child in children:
+            if isinstance(child, (dict, list)):
+                pending.append(child)
+            elif isinstance(child, float) and abs(child) >= _BEYOND_64_BITS:
+                return None
     return count
 
 
@@ -174,10 +176,9 @@ def _read_fast(raw: bytes) -> dict[str, Any] | None:
 
     orjson is as strict (no NaN, no infinite number, no lone surrogate, UTF-8 only) but for two things,
     which send a body the strict way: a member repeated (orjson keeps the last; an object holding fewer
-    members than the text has colons outside strings) and an integer over 64 bits (orjson makes it a float).
+    members than the text has colons outside strings) and an integer over 64 bits (orjson makes it a float, of
+    2**63 or more: any such float sends the body the strict way).
     """
-    if _LONG_INTEGER.search(raw):
-        return None
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -185,7 +186,7 @@ def _read_fast(raw: bytes) -> dict[str, Any] | None:
     if not isinstance(document, dict):
         return None
     members = _members(document)
-    if raw.count(b":") != members and _STRING.sub(b'""', raw).count(b":") != members:
+    if members is None or (raw.count(b":") != members and _STRING.sub(b'""', raw).count(b":") != members):
         return None
     return document
 
