@@ -11,10 +11,12 @@ a number criterion's single changes (its grid values use Python's decimal roundi
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, pairwise
+from typing import TypeVar
 
 import numpy as np
 
@@ -26,6 +28,7 @@ from service.scoring.model import STRATEGIES, Criterion, Model
 
 RELATIONAL, HYBRID, TRANSACTIONAL = (STRATEGIES.index(s) for s in ("relational", "hybrid", "transactional"))
 NONE = -1  # no option: unanswered, or no candidate found
+T = TypeVar("T")
 
 
 def assess_many(model: Model, profiles: Sequence[Profile]) -> list[Assessment]:
@@ -53,15 +56,28 @@ def _factors(table: _Table) -> list[tuple[Factor, ...]]:
     rows, cols = np.nonzero(table.answered)  # row-major: each profile's criteria in model order
     contribution = table.products[rows, cols] / table.answered_weight[rows]
     order = np.lexsort((-np.abs(contribution), rows))  # a stable sort: equal |contribution| keep model order
-    criteria = table.layout.criteria
-    names = [criterion.name for criterion in criteria]
-    cards = table.cards
-    rows_list, cols_list, contributions = rows[order].tolist(), cols[order].tolist(), contribution[order].tolist()
-    factors: list[list[Factor]] = [[] for _ in cards]
-    for row, col, share in zip(rows_list, cols_list, contributions, strict=True):
-        card, name = cards[row], names[col]
-        factors[row].append(_new(Factor, (criteria[col], card.values[name], card.leans[name], share)))
-    return [tuple(found) for found in factors]
+    factors = _tuples(Factor, table.layout.criterion_at[cols[order]], table.answer_values[order],
+                      table.leans[rows, cols][order], contribution[order])
+    return _per_row(factors, rows[order], len(table.cards))
+
+
+def _objects(items: list[object]) -> np.ndarray:
+    found = np.empty(len(items), dtype=object)
+    found[:] = items
+    return found
+
+
+def _tuples(kind: type[T], *columns: np.ndarray | list[object]) -> list[T]:
+    """A `kind` NamedTuple per position of the columns, made without a Python call for each (map and zip are C)."""
+    return list(map(functools.partial(_new, kind),
+                    zip(*(column.tolist() if isinstance(column, np.ndarray) else column for column in columns),
+                        strict=True)))
+
+
+def _per_row(items: list[T], rows: np.ndarray, count: int) -> list[tuple[T, ...]]:
+    """Items sorted by row as one tuple per row (an empty one for a row with none)."""
+    bounds = np.searchsorted(rows, np.arange(count + 1)).tolist()
+    return [tuple(items[start:end]) for start, end in pairwise(bounds)]
 
 
 def decide(index: np.ndarray, threshold: float) -> np.ndarray:
@@ -75,6 +91,7 @@ class _Layout:
 
     model: Model
     criteria: tuple[Criterion, ...]
+    criterion_at: np.ndarray  # (C,) the criteria as an object array, to pick many by position at once
     weights: np.ndarray  # (C,)
     # per criterion scored by options: the lean of each choice, and each value's position among the choices
     choice_leans: tuple[np.ndarray, ...]
@@ -116,7 +133,10 @@ def _make_layout(model: Model) -> _Layout:
         option.value: (c.canonical(option.value), c.lean(c.canonical(option.value)),
                        positions[col][c.canonical(option.value)])
         for option in c.options} for col, c in enumerate(criteria))
-    return _Layout(model, criteria, np.array([c.weight for c in criteria], dtype=float), tuple(choice_leans),
+    criterion_at = np.empty(len(criteria), dtype=object)
+    criterion_at[:] = criteria
+    return _Layout(model, criteria, criterion_at, np.array([c.weight for c in criteria], dtype=float),
+                   tuple(choice_leans),
                    tuple(positions), answers, frozenset(c.name for c in criteria if c.required), moves)
 
 
@@ -135,6 +155,7 @@ class _Table:
     leans: np.ndarray  # (N, C) 0 where unanswered
     choice: np.ndarray  # (N, C) position of the value among the criterion's choices, NONE where unanswered
     numbers: np.ndarray  # (N, C) the value of a number criterion, nan where unanswered or not a number
+    answer_values: np.ndarray  # (answers,) each answer's value as scored, answers in row-major order (np.nonzero's)
 
     @classmethod
     def of(cls, layout: _Layout, profiles: Sequence[Profile]) -> _Table:
@@ -142,7 +163,7 @@ class _Table:
         model, criteria = layout.model, layout.criteria
         readers = [(col, c.name, layout.answers[col], c) for col, c in enumerate(criteria)]
         cards: list[Scorecard] = []
-        rows, cols, leans, choices, numbers = [], [], [], [], []
+        rows, cols, leans, choices, numbers, scored_values = [], [], [], [], [], []
         for row, profile in enumerate(profiles):
             values, card_leans = {}, {}
             try:
@@ -157,6 +178,7 @@ class _Table:
                         scored, lean, position = answers[value]  # type: ignore[index]
                         numbers.append(math.nan)
                     values[name], card_leans[name] = scored, lean
+                    scored_values.append(scored)
                     rows.append(row)
                     cols.append(col)
                     leans.append(lean)
@@ -180,7 +202,7 @@ class _Table:
                    np.array([card.answered_weight for card in cards]),
                    np.array([card.index for card in cards]),
                    np.array([STRATEGIES.index(card.recommendation) for card in cards]),
-                   answered, products, lean_table, choice_table, number_table)
+                   answered, products, lean_table, choice_table, number_table, _objects(scored_values))
 
 
 def _number_candidates(table: _Table, col: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -312,7 +334,8 @@ def _counterfactuals(table: _Table) -> list[tuple[Counterfactual, ...]]:
 
 
 # the strategies a missing answer can lead to, by bit mask (bit s: STRATEGIES[s]), in STRATEGIES order
-_REACHED = tuple(tuple(name for s, name in enumerate(STRATEGIES) if mask >> s & 1) for mask in range(8))
+_REACHED_AT = np.empty(8, dtype=object)
+_REACHED_AT[:] = [tuple(name for s, name in enumerate(STRATEGIES) if mask >> s & 1) for mask in range(8)]
 
 
 def _missing_information(table: _Table) -> list[tuple[MissingAnswer, ...]]:
@@ -332,19 +355,15 @@ def _missing_information(table: _Table) -> list[tuple[MissingAnswer, ...]]:
         shifts.append(np.max(np.abs(index - table.index[rows, None]), axis=1))
         changes.append((present.sum(axis=1) > 1) | ~present[np.arange(rows.size), table.recommendation[rows]])
         masks.append(present @ (1 << np.arange(len(STRATEGIES))))
-    answers: list[list[MissingAnswer]] = [[] for _ in table.cards]
     if not found_rows:
-        return [() for _ in answers]
+        return [() for _ in table.cards]
     rows, cols, shift, can_change, mask = (np.concatenate(parts) for parts in (found_rows, found_cols, shifts,
                                                                               changes, masks))
     # per profile: those that can change the answer first, then the largest shift; ties in model order (stable)
     order = np.lexsort((-shift, ~can_change, rows))
-    criteria = layout.criteria
-    for row, col, largest, changing, reached in zip(rows[order].tolist(), cols[order].tolist(),
-                                                    shift[order].tolist(), can_change[order].tolist(),
-                                                    mask[order].tolist(), strict=True):
-        answers[row].append(_new(MissingAnswer, (criteria[col], _REACHED[reached], largest, changing)))
-    return [tuple(found) for found in answers]
+    answers = _tuples(MissingAnswer, table.layout.criterion_at[cols[order]], _REACHED_AT[mask[order]], shift[order],
+                      can_change[order])
+    return _per_row(answers, rows[order], len(table.cards))
 
 
 def _plans(table: _Table) -> list[tuple[Plan, ...]]:
@@ -548,14 +567,13 @@ def _weight_sensitivity(table: _Table) -> list[tuple[WeightRange, ...]]:
         slack = np.where(np.isnan(room), np.inf, room / weight)
     # each profile's ranges, least slack first, ties in model order (a stable sort), all profiles in one sort
     order = np.lexsort((slack, rows))
-    criteria = layout.criteria
-    names: list[str | None] = [*STRATEGIES, None]  # NONE (-1) is the last
-    ranges: list[list[WeightRange]] = [[] for _ in table.cards]
-    for row, col, lower, upper, below_at, above_at in zip(
-            rows[order].tolist(), cols[order].tolist(), _or_none(low[order]), _or_none(high[order]),
-            below[order].tolist(), above[order].tolist(), strict=True):
-        ranges[row].append(_new(WeightRange, (criteria[col], lower, upper, names[below_at], names[above_at])))
-    return [tuple(found) for found in ranges]
+    ranges = _tuples(WeightRange, layout.criterion_at[cols[order]], _or_none(low[order]), _or_none(high[order]),
+                     _NAME_AT[below[order]], _NAME_AT[above[order]])
+    return _per_row(ranges, rows[order], len(table.cards))
+
+
+_NAME_AT = np.empty(len(STRATEGIES) + 1, dtype=object)
+_NAME_AT[:] = [*STRATEGIES, None]  # NONE (-1) is the last
 
 
 def _or_none(numbers: np.ndarray) -> list[float | None]:
