@@ -27,7 +27,10 @@ _AS_JSON_DUMPS_WOULD = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_
 
 
 class JsonFormatter(logging.Formatter):
-    """A record as one JSON line; fields passed as `extra={"fields": {...}}` are merged in."""
+    """A record as one JSON line; fields passed as `extra={"fields": {...}}` are merged in.
+
+    A record of log_decisions (`extra={"lines": [...]}`) is a line per mapping, each with the record's time.
+    """
 
     _second: tuple[int, str] = (-1, "")  # the last second formatted: one strftime a second, not one a line
 
@@ -38,13 +41,13 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        lines = getattr(record, "lines", None)
+        if lines is not None:
+            return "\n".join(_line({**entry, **fields}) for fields in lines)
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        try:
-            return orjson.dumps(entry, default=str, option=_AS_JSON_DUMPS_WOULD).decode()
-        except orjson.JSONEncodeError:  # what orjson refuses: integers over 64 bits, lone surrogates, non-str keys
-            return json.dumps(entry, ensure_ascii=False, default=str)
+        return _line(entry)
 
     def _timestamp(self, created: float) -> str:
         second, text = self._second
@@ -52,6 +55,13 @@ class JsonFormatter(logging.Formatter):
             second, text = int(created), time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
             self._second = (second, text)  # one tuple, so a thread never sees a second with another's text
         return text
+
+
+def _line(entry: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(entry, default=str, option=_AS_JSON_DUMPS_WOULD).decode()
+    except orjson.JSONEncodeError:  # what orjson refuses: integers over 64 bits, lone surrogates, non-str keys
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 class NonBlockingHandler(logging.Handler):
@@ -73,35 +83,48 @@ class NonBlockingHandler(logging.Handler):
         _live_handlers.add(self)
 
     def _start(self) -> None:
-        # SimpleQueue: put is one C call, not the Condition dance of queue.Queue (a line per assessment is logged);
-        # its bound is kept here, so it is exceeded by at most one line per thread racing past the check
+        # SimpleQueue: put is one C call, not the Condition dance of queue.Queue; the bound, in lines (a record of
+        # log_decisions holds many), is kept here
         self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._pending = 0  # lines queued, not yet written
+        self._count = threading.Lock()
         self._writer = threading.Thread(target=self._write_lines, name="log-writer", daemon=True)
         self._writer.start()
 
     def _write_lines(self) -> None:
-        lines = self._queue
-        while (line := lines.get()) is not None:
-            piece, stop = [line], False
-            size = len(line)
-            while size < select.PIPE_BUF:
+        waiting = self._queue
+        while (data := waiting.get()) is not None:
+            pieces, stop = [data], False
+            while True:  # and whatever else is waiting, in one go
                 try:
-                    line = lines.get_nowait()
+                    more = waiting.get_nowait()
                 except queue.Empty:
                     break
-                if line is None:
+                if more is None:
                     stop = True
                     break
-                if size + len(line) > select.PIPE_BUF:
-                    self._write(b"".join(piece))
-                    piece, size = [], 0
-                piece.append(line)
-                size += len(line)
-            self._write(b"".join(piece))
+                pieces.append(more)
+            data = b"".join(pieces)
+            self._write_whole_lines(data)
+            with self._count:
+                self._pending -= data.count(b"\n")
             if stop:
                 return
 
-    def _write(self, data: bytes) -> None:
+    def _write_whole_lines(self, data: bytes) -> None:
+        """Pieces of whole lines, each at most PIPE_BUF bytes (a longer line alone)."""
+        view, start, size = memoryview(data), 0, len(data)
+        while start < size:
+            end = start + select.PIPE_BUF
+            if end >= size:
+                end = size
+            else:
+                cut = data.rfind(b"\n", start, end)
+                end = cut + 1 if cut >= 0 else (data.find(b"\n", end) + 1 or size)
+            self._write(view[start:end])
+            start = end
+
+    def _write(self, data: memoryview) -> None:
         try:
             while data:
                 data = data[os.write(self.fd, data):]
@@ -110,16 +133,21 @@ class NonBlockingHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = (self.format(record) + "\n").encode("utf-8", errors="replace")
+            data = (self.format(record) + "\n").encode("utf-8", errors="replace")
         except Exception:
             self.handleError(record)
             return
-        if self._queue.qsize() >= self.capacity:
+        lines = data.count(b"\n")
+        with self._count:
+            room = self._pending + lines <= self.capacity
+            if room:
+                self._pending += lines
+        if room:
+            self._queue.put(data)
+        else:
             from service.metrics import record_dropped_log_line  # not at import: gunicorn's master loads this first
 
-            record_dropped_log_line()
-        else:
-            self._queue.put(line)
+            record_dropped_log_line(lines)
 
     def close(self) -> None:
         """Write what is queued (for a second at most: stdout may be stalled), then stop the writer."""
@@ -151,11 +179,15 @@ def configure_logging() -> None:
     root.setLevel(logging.INFO)
 
 
-def log_decision(fields: dict[str, Any]) -> None:
-    if DECISIONS.isEnabledFor(logging.INFO):
-        # made directly, not with DECISIONS.info(), which looks up its caller's frame: one line per assessment
+def log_decisions(lines: list[dict[str, Any]]) -> None:
+    """The decision log's lines of a request (one for /assess, a batch's or a stream chunk's many), as one record.
+
+    One record, formatted and queued once: a line per assessment would otherwise cost a record, a handler call
+    and a queue put each. Made directly, not with DECISIONS.info(), which looks up its caller's frame.
+    """
+    if lines and DECISIONS.isEnabledFor(logging.INFO):
         DECISIONS.handle(DECISIONS.makeRecord(DECISIONS.name, logging.INFO, __file__, 0, "assessment", (), None,
-                                              extra={"fields": {"event": "assessment", **fields}}))
+                                              extra={"lines": lines}))
 
 
 class JsonAccessLogger(Logger):

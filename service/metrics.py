@@ -166,9 +166,9 @@ def record_model_reload(outcome: str) -> None:
         MODEL_RELOADS.labels(outcome).inc()
 
 
-def record_dropped_log_line() -> None:
+def record_dropped_log_line(lines: int = 1) -> None:
     with contextlib.suppress(OSError):  # not logged: a log line is what could not be written
-        LOG_LINES_DROPPED.labels("stdout").inc()
+        LOG_LINES_DROPPED.labels("stdout").inc(lines)
 
 
 def archive_dead_worker(pid: int, folder: str | None = None) -> None:

@@ -14,7 +14,7 @@ from service import metrics
 from service.errors import FieldError, Problem
 from service.fields import Selection, sparse
 from service.identifiers import assessment_ids
-from service.logs import log_decision
+from service.logs import log_decisions
 from service.messages import field_message, message
 from service.registry import LoadedModel, ModelRegistry
 from service.request_body import json_object
@@ -63,10 +63,12 @@ class DecisionLog:
     def __init__(self, loaded: LoadedModel) -> None:
         self.request_id, self.language, self.model = g.request_id, g.language, loaded.model.key
         self.with_profiles = current_app.config["LOG_PROFILES"]
+        self.lines: list[dict[str, Any]] = []
 
-    def write(self, assessment_id: str, external_id: str | None, assessment: Assessment, document: dict[str, Any],
-              started: float) -> None:
-        fields = {
+    def add(self, assessment_id: str, external_id: str | None, assessment: Assessment, document: dict[str, Any],
+            started: float) -> None:
+        line = {
+            "event": "assessment",
             "request_id": self.request_id,
             "assessment_id": assessment_id,
             "external_id": external_id,
@@ -78,11 +80,15 @@ class DecisionLog:
             "latency_ms": round((time.perf_counter() - started) * 1000, 3),
         }
         if self.with_profiles:
-            fields["profile"] = document
-        log_decision(fields)
+            line["profile"] = document
+        self.lines.append(line)
 
-    def assessed(self, assessed: Assessed, document: dict[str, Any], started: float) -> None:
-        self.write(assessed.assessment_id, assessed.profile.get("external_id"), assessed.assessment, document, started)
+    def add_assessed(self, assessed: Assessed, document: dict[str, Any], started: float) -> None:
+        self.add(assessed.assessment_id, assessed.profile.get("external_id"), assessed.assessment, document, started)
+
+    def write(self) -> None:
+        log_decisions(self.lines)
+        self.lines = []
 
 
 def comparison(loaded: LoadedModel, assessed: Assessed, challenger: LoadedModel, document: Any,
@@ -112,7 +118,9 @@ def assess_profile() -> tuple[dict[str, Any], int, dict[str, str]]:
     assessed = assess_document(loaded, document)
     body = assessed.body(g.language, g.fields)
     metrics.record_assessments([assessed.assessment.recommendation])
-    DecisionLog(loaded).assessed(assessed, document, g.started)  # its latency includes the wording, as the caller's
+    decisions = DecisionLog(loaded)
+    decisions.add_assessed(assessed, document, g.started)  # its latency includes the wording, as the caller's does
+    decisions.write()
     if challenger is not None:
         body["comparison"] = comparison(loaded, assessed, challenger, document, g.language, g.fields)
     return body, 200, {"Content-Language": g.language}
@@ -158,8 +166,9 @@ def assess_batch() -> tuple[dict[str, Any], int, dict[str, str]]:
                                                                      assessment_ids(len(valid)), strict=True):
         assessed = Assessed(assessment_id, profile, assessment)
         results[index] = {"index": index, "status": 200, "assessment": assessed.body(g.language, g.fields)}
-        decisions.assessed(assessed, document, started)
+        decisions.add_assessed(assessed, document, started)
         tally[assessment.recommendation] += 1
+    decisions.write()
     metrics.record_assessments(tally.elements())
     counts = {strategy: tally[strategy] for strategy in STRATEGIES} | {"invalid": len(results) - tally.total()}
     body = {"results": results, "counts": counts,

@@ -103,7 +103,8 @@ def _account(loaded: LoadedModel, challenger: LoadedModel | None, results: list[
         recommendations.append(assessment.recommendation)
         document = result.row.document or {}
         assert result.assessment_id is not None
-        decisions.write(result.assessment_id, document.get("external_id"), assessment, document, started)
+        decisions.add(result.assessment_id, document.get("external_id"), assessment, document, started)
         if challenger is not None:
             metrics.record_shadow_assessment(loaded.model.key, challenger.model.key, result.agrees)
+    decisions.write()
     metrics.record_assessments(recommendations)

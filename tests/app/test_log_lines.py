@@ -65,3 +65,34 @@ def test_the_time_of_a_log_line_is_its_records_time() -> None:
         record.created, record.msecs = created, (created - int(created)) * 1000
         expected = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(record.msecs):03d}Z"
         assert json.loads(formatter.format(record))["time"] == expected
+
+
+def test_a_record_of_many_decisions_is_a_line_each_at_its_time() -> None:
+    record = logging.LogRecord("strategy.decisions", logging.INFO, __file__, 1, "assessment", None, None)
+    record.lines = [{"event": "assessment", "n": n, "text": "a\nb"} for n in range(3)]  # type: ignore[attr-defined]
+    lines = JsonFormatter().format(record).split("\n")
+    entries = [json.loads(line) for line in lines]
+    assert [entry["n"] for entry in entries] == [0, 1, 2] and all(entry["text"] == "a\nb" for entry in entries)
+    assert len({entry["time"] for entry in entries}) == 1 and list(entries[0])[:5] == [
+        "time", "level", "logger", "message", "event"]
+
+
+def test_the_writer_writes_whole_lines_in_pieces_a_pipe_writes_at_once() -> None:
+    import os
+    import select
+
+    from service.logs import NonBlockingHandler
+
+    class Recording(NonBlockingHandler):
+        def _write(self, data: memoryview) -> None:
+            written.append(bytes(data))
+
+    written: list[bytes] = []
+    handler = Recording(fd=os.open(os.devnull, os.O_WRONLY))
+    lines = [b"x" * (n * 37 % 900) + b"\n" for n in range(400)] + [b"y" * 10_000 + b"\n", b"z\n"]
+    handler._write_whole_lines(b"".join(lines))
+    handler.close()
+    assert b"".join(written) == b"".join(lines)
+    assert all(piece.endswith(b"\n") for piece in written)
+    assert all(len(piece) <= select.PIPE_BUF or piece.count(b"\n") == 1 for piece in written)
+    assert len(written) < len(lines) / 4  # many lines a write
