@@ -434,18 +434,21 @@ def _plans(table: _Table) -> list[tuple[Plan, ...]]:
                 continue
             pick = found.get((row, target))
             if pick is None:
-                plans.append(Plan(name, (), None))
+                plans.append(_UNREACHABLE[target])
                 continue
             subset, ks = pick
             criteria = [layout.criteria[col] for col in subset]
             afters = [criterion.choices[k] for criterion, k in zip(criteria, ks, strict=True)]
-            changes = tuple(Change(criterion, card.values.get(criterion.name), after)
+            changes = tuple(_new(Change, (criterion, card.values.get(criterion.name), after))
                             for criterion, (after, _) in zip(criteria, afters, strict=True))
             exact = card.index_with({criterion.name: lean for criterion, (_, lean) in zip(criteria, afters,
                                                                                           strict=True)})
-            plans.append(Plan(name, changes, exact))
+            plans.append(_new(Plan, (name, changes, exact)))
         result.append(tuple(plans))
     return result
+
+
+_UNREACHABLE = tuple(Plan(name, (), None) for name in STRATEGIES)  # the same for every profile: one each
 
 
 class _PlanSearch:

@@ -171,20 +171,20 @@ def encode(assessment: Assessment, language: str, fields: Collection[str] | None
         body["margin"] = _margin(margin, margin_sentence)
     if fields is None or "sensitivity" in fields:
         ranges = assessment.sensitivity
-        bounds = _numbers_json([bound for weight_range in ranges for bound in (weight_range.lower, weight_range.upper)])
+        bounds = _numbers_json([bound for _, lower, upper, _, _ in ranges for bound in (lower, upper)])
+        heads, names = encoding.sensitivity, _NAMES
         body["sensitivity"] = orjson.Fragment(b"[%s]" % b",".join([
             b'%s%s,"upper":%s,"below":%s,"above":%s}' % (
-                encoding.sensitivity[weight_range.criterion.name], bounds[2 * n], bounds[2 * n + 1],
-                _NAMES[weight_range.below], _NAMES[weight_range.above])
-            for n, weight_range in enumerate(ranges)]))
+                heads[criterion.name], bounds[2 * n], bounds[2 * n + 1], names[below], names[above])
+            for n, (criterion, _, _, below, above) in enumerate(ranges)]))
     if fields is None or "missing_information" in fields:
         answers = assessment.missing_information
-        shifts = _numbers_json([answer.largest_shift for answer in answers])
+        shifts = _numbers_json([largest_shift for _, _, largest_shift, _ in answers])
+        heads = encoding.missing
         body["missing_information"] = orjson.Fragment(b"[%s]" % b",".join([
             b'%s%s,"can_change":%s,"largest_shift":%s}' % (
-                encoding.missing[answer.criterion.name], _OUTCOMES[answer.outcomes],
-                b"true" if answer.can_change else b"false", shift)
-            for answer, shift in zip(answers, shifts, strict=True)]))
+                heads[criterion.name], _OUTCOMES[outcomes], b"true" if can_change else b"false", shift)
+            for (criterion, outcomes, _, can_change), shift in zip(answers, shifts, strict=True)]))
     body["playbook"] = encoding.playbooks[recommendation]
     body["model"] = encoding.model
     return body if fields is None else {name: value for name, value in body.items() if name in fields}
@@ -312,17 +312,17 @@ def _encoded_rationale(encoding: Encoding, assessment: Assessment, margin_senten
     words = encoding.words
     entries = []
     phrases: dict[str, list[str]] = {"relational": [], "transactional": [], "neither": []}
-    factors = assessment.factors
-    contributions = _numbers_json([factor.contribution for factor in factors])
-    for factor, contribution in zip(factors, contributions, strict=True):
-        criterion, share = factor.criterion, factor.contribution
+    factors, by_option = assessment.factors, encoding.factors
+    contributions = _numbers_json([share for _, _, _, share in factors])
+    for (criterion, value, lean, share), contribution in zip(factors, contributions, strict=True):
         favours = "relational" if share > 0 else "transactional" if share < 0 else "neither"  # Factor.favours, inline
-        if criterion.number is None:
-            head, tails, phrase = encoding.factors[criterion.name][factor.value]  # type: ignore[index]
+        options = by_option.get(criterion.name)
+        if options is not None:  # a criterion scored by options
+            head, tails, phrase = options[value]
             entries.append(head + contribution + tails[favours])
         else:
-            answer = _answer(words.messages, criterion, factor.value, factor.lean, words.language)
-            entries.append(orjson.dumps({**answer.head, "contribution": factor.contribution, "favours": favours,
+            answer = _answer(words.messages, criterion, value, lean, words.language)
+            entries.append(orjson.dumps({**answer.head, "contribution": share, "favours": favours,
                                          "reason": answer.reason,
                                          "source": {"section": answer.section, "quote": answer.quote}}))
             phrase = answer.phrase
