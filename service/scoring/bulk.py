@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations, pairwise
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -61,7 +61,8 @@ def _factors(table: _Table) -> list[tuple[Factor, ...]]:
     return _per_row(factors, rows[order], len(table.cards))
 
 
-def _objects(items: list[object]) -> np.ndarray:
+def _objects(items: list[Any]) -> np.ndarray:
+    """The items as a 1-D object array (np.array would make tuples a second dimension)."""
     found = np.empty(len(items), dtype=object)
     found[:] = items
     return found
@@ -133,9 +134,7 @@ def _make_layout(model: Model) -> _Layout:
         option.value: (c.canonical(option.value), c.lean(c.canonical(option.value)),
                        positions[col][c.canonical(option.value)])
         for option in c.options} for col, c in enumerate(criteria))
-    criterion_at = np.empty(len(criteria), dtype=object)
-    criterion_at[:] = criteria
-    return _Layout(model, criteria, criterion_at, np.array([c.weight for c in criteria], dtype=float),
+    return _Layout(model, criteria, _objects(list(criteria)), np.array([c.weight for c in criteria], dtype=float),
                    tuple(choice_leans),
                    tuple(positions), answers, frozenset(c.name for c in criteria if c.required), moves)
 
@@ -334,8 +333,7 @@ def _counterfactuals(table: _Table) -> list[tuple[Counterfactual, ...]]:
 
 
 # the strategies a missing answer can lead to, by bit mask (bit s: STRATEGIES[s]), in STRATEGIES order
-_REACHED_AT = np.empty(8, dtype=object)
-_REACHED_AT[:] = [tuple(name for s, name in enumerate(STRATEGIES) if mask >> s & 1) for mask in range(8)]
+_REACHED_AT = _objects([tuple(name for s, name in enumerate(STRATEGIES) if mask >> s & 1) for mask in range(8)])
 
 
 def _missing_information(table: _Table) -> list[tuple[MissingAnswer, ...]]:
@@ -575,8 +573,7 @@ def _weight_sensitivity(table: _Table) -> list[tuple[WeightRange, ...]]:
     return _per_row(ranges, rows[order], len(table.cards))
 
 
-_NAME_AT = np.empty(len(STRATEGIES) + 1, dtype=object)
-_NAME_AT[:] = [*STRATEGIES, None]  # NONE (-1) is the last
+_NAME_AT = _objects([*STRATEGIES, None])  # NONE (-1) is the last
 
 
 def _or_none(numbers: np.ndarray) -> list[float | None]:

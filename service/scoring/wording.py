@@ -13,7 +13,7 @@ orjson.dumps of the one is byte for byte orjson.dumps of the other (tests/core/t
 from __future__ import annotations
 
 import weakref
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import product
 from typing import Any, NamedTuple
@@ -95,7 +95,7 @@ class WordingCache:
     def encoding(self, model: Model, language: str) -> Encoding:
         return self._made(model, ("json", language), lambda: _encoding(model, self.get(model, language)))
 
-    def _made(self, model: Model, key: tuple[str, str], make: Any) -> Any:
+    def _made(self, model: Model, key: tuple[str, str], make: Callable[[], Any]) -> Any:
         entry = self._by_model.get(id(model))
         if entry is None or entry[0]() is not model:
             identity = id(model)
@@ -322,9 +322,7 @@ def _encoded_rationale(encoding: Encoding, assessment: Assessment, margin_senten
             entries.append(head + contribution + tails[favours])
         else:
             answer = _answer(words.messages, criterion, value, lean, words.language)
-            entries.append(orjson.dumps({**answer.head, "contribution": share, "favours": favours,
-                                         "reason": answer.reason,
-                                         "source": {"section": answer.section, "quote": answer.quote}}))
+            entries.append(orjson.dumps(_factor_entry(answer, share, favours)))
             phrase = answer.phrase
         phrases[favours].append(phrase)
     summary = _summary(words, assessment.recommendation, phrases, assessment.margin, margin_sentence)
@@ -364,15 +362,15 @@ def _rationale(words: Wording, assessment: Assessment, margin_sentence: str) -> 
             answer = _answer(words.messages, criterion, factor.value, factor.lean, words.language)
         favours = factor.favours
         phrases[favours].append(answer.phrase)
-        entry = answer.head.copy()
-        entry["contribution"] = factor.contribution
-        entry["favours"] = favours
-        entry["reason"] = answer.reason
-        # a dict of its own for every entry: callers may change what they are given
-        entry["source"] = {"section": answer.section, "quote": answer.quote}
-        entries.append(entry)
+        entries.append(_factor_entry(answer, factor.contribution, favours))
     return {"summary": _summary(words, assessment.recommendation, phrases, assessment.margin, margin_sentence),
             "factors": entries}
+
+
+def _factor_entry(answer: Answer, contribution: float, favours: str) -> dict[str, Any]:
+    """One factor entry of the rationale; a dict of its own every time: callers may change what they are given."""
+    return {**answer.head, "contribution": contribution, "favours": favours, "reason": answer.reason,
+            "source": {"section": answer.section, "quote": answer.quote}}
 
 
 def _summary(words: Wording, recommendation: str, phrases: Mapping[str, list[str]], margin: Margin,
