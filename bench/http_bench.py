@@ -136,9 +136,9 @@ def batch_against_single(generator: Generator, bodies: Bodies, workers: int, scr
 
     Through nginx in front of gunicorn, as production runs it (`proxy`), or gunicorn alone.
     """
-    # A few large requests (a batch of 1000 takes a third of a second of CPU): the Python client counting
-    # the work done in a window several request-times long. 8 connections, because gthread workers may
-    # take two batches at once and share one GIL while another worker idles: fewer leave cores unused.
+    # A few large requests (a batch of 1000 takes a tenth of a second of CPU or more): the Python client counting
+    # the work done in a window several request-times long. 8 connections, each request a new one, so that every
+    # sync worker has a batch to take whenever it is free.
     batches = python_generator(connections=8, warmup=1.5, keep_alive=False)
     with start("service.wsgi:app", workers, scratch) as server, front_of(server, proxy) as front:
         status, answer = server.raw("POST", "/assess/batch", bodies.batch.read_bytes(), timeout=120)
