@@ -26,7 +26,7 @@ from service.registry import LoadedModel
 
 # the strict JSON reading of a request body, line by line (request_body exposes it only for whole requests)
 from service.request_body import parse_object
-from service.schemas.responses import assessment_body
+from service.schemas.responses import assessment_bodies
 from service.scoring import Assessment
 from service.scoring.bulk import assess_many
 from service.validation import invalid_profile
@@ -299,17 +299,10 @@ def _assessed(loaded: LoadedModel, rows: list[Row], language: str, fields: Selec
     """
     outcomes = [_validated(loaded, row) for row in rows]
     valid = [outcome for outcome in outcomes if not isinstance(outcome, RowProblem)]
-    assessments = iter(assess_many(loaded.model, valid))
-    ids = iter(assessment_ids(len(valid)))
-    answers: list[_Answer | RowProblem] = []
-    for outcome in outcomes:
-        if isinstance(outcome, RowProblem):
-            answers.append(outcome)
-        else:
-            assessment, assessment_id = next(assessments), next(ids)
-            answers.append(_Answer(assessment_body(assessment, outcome, language, assessment_id, fields), assessment,
-                                   assessment_id))
-    return answers
+    assessments = assess_many(loaded.model, valid)
+    ids = assessment_ids(len(valid))
+    answered = iter(map(_Answer, assessment_bodies(assessments, valid, language, ids, fields), assessments, ids))
+    return [outcome if isinstance(outcome, RowProblem) else next(answered) for outcome in outcomes]
 
 
 def score(loaded: LoadedModel, rows: list[Row], language: str, challenger: LoadedModel | None = None,

@@ -6,12 +6,12 @@ The tests validate every response against the OpenAPI document generated from th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from service.scoring import STRATEGIES, Assessment, encode, render
+from service.scoring import STRATEGIES, Assessment, encode, encode_many, render
 
 FAVOURS = ("relational", "transactional", "neither")
 
@@ -275,10 +275,23 @@ def assessment_body(assessment: Assessment, profile: Mapping[str, Any], language
     """The answer to one profile (docs/contract.md §5): its id, the fields it echoes, then the assessment in words.
 
     Encoded for orjson (its shared text pre-serialised) unless `plain` is asked for (dicts and lists to read, as
-    the CSV answer and the OpenAPI example do); only the members named in `fields`, when given. The one builder
-    of that envelope: the views, the rows of the stream and the command, and the benchmark's null app use it.
+    the CSV answer and the OpenAPI example do); only the members named in `fields`, when given. With
+    assessment_bodies, the one builder of that envelope: the views, the rows of the stream and the command, and
+    the benchmark's null app use them.
     """
-    body = {"assessment_id": assessment_id or str(uuid.uuid4()), "external_id": profile.get("external_id"),
-            "industry": profile.get("industry"),
-            **(render(assessment, language) if plain else encode(assessment, language, fields))}
+    words = render(assessment, language) if plain else encode(assessment, language, fields)
+    return _envelope(words, profile, assessment_id or str(uuid.uuid4()), fields)
+
+
+def assessment_bodies(assessments: Sequence[Assessment], profiles: Sequence[Mapping[str, Any]], language: str,
+                      assessment_ids: Sequence[str], fields: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """assessment_body of each assessment with its profile and id, encoded all together (a batch's, a chunk's)."""
+    return [_envelope(words, profile, assessment_id, fields) for words, profile, assessment_id in zip(
+        encode_many(assessments, language, fields), profiles, assessment_ids, strict=True)]
+
+
+def _envelope(words: dict[str, Any], profile: Mapping[str, Any], assessment_id: str,
+              fields: Collection[str] | None) -> dict[str, Any]:
+    body = {"assessment_id": assessment_id, "external_id": profile.get("external_id"),
+            "industry": profile.get("industry"), **words}
     return body if fields is None else {name: value for name, value in body.items() if name in fields}

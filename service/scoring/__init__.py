@@ -10,7 +10,7 @@ from service.scoring.assessment import Assessment, Factor, assess
 from service.scoring.explanations import Change, Counterfactual, Margin, MissingAnswer, Plan, WeightRange
 from service.scoring.governance import CaseResult, Comparison, calibrate, calibration_report, compare, sample_profiles
 from service.scoring.model import LANGUAGES, STRATEGIES, Criterion, Model, ModelError, load_model, load_models
-from service.scoring.wording import describe, encode, render
+from service.scoring.wording import describe, encode, encode_many, render
 
 __all__ = [
     "CONFIDENCE_FORMULA",
@@ -37,6 +37,7 @@ __all__ = [
     "decide",
     "describe",
     "encode",
+    "encode_many",
     "load_model",
     "load_models",
     "render",

@@ -282,6 +282,47 @@ def _index_with_one(card: Scorecard, name: str, lean: float) -> float:
             / math.fsum((*(weights[answered] for answered in card.leans), weight)))
 
 
+def _indexes_with_one(table: _Table, rows: np.ndarray, cols: np.ndarray, leans: np.ndarray) -> np.ndarray:
+    """_index_with_one for each (row, criterion, lean), from the arrays; nan where their sums may not be exact."""
+    layout = table.layout
+    weights = layout.weights[cols]
+    answered = table.answered[rows, cols]
+    # the row's products with the changed one taken out, and the new one
+    products = table.products[rows]
+    products[np.arange(rows.size), cols] = 0.0
+    total, total_exact = _exact_sums(np.column_stack([products, weights * leans]))
+    answered_weights = np.where(table.answered[rows], layout.weights[None, :], 0.0)
+    added, added_exact = _exact_sums(np.column_stack([answered_weights, weights]))
+    weight = np.where(answered, table.answered_weight[rows], added)
+    exact = total_exact & (answered | added_exact)
+    return np.where(exact, total / weight, np.nan)
+
+
+def _exact_sums(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's math.fsum, bit for bit, where the second array is True (elsewhere, leave it to fsum).
+
+    fsum gives the exact sum rounded once. Added left to right, each addition's rounding error is known exactly
+    (TwoSum, Knuth's) and kept in a carry: the running sum plus the carry is the exact sum while the carry's own
+    additions are exact, and then one last addition of the two rounds it once, as fsum does. A zero is left to
+    fsum, whose sign of zero is its own.
+    """
+    total, carry = terms[:, 0].copy(), np.zeros(len(terms))
+    exact = np.ones(len(terms), dtype=bool)
+    for k in range(1, terms.shape[1]):
+        total, error = _two_sum(total, terms[:, k])
+        carry, lost = _two_sum(carry, error)
+        exact &= lost == 0
+    found = total + carry
+    return found, exact & (found != 0)
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """a + b as numpy adds them, and that addition's rounding error, exactly: a + b = sum + error."""
+    found = a + b
+    back = found - a
+    return found, (a - (found - back)) + (b - back)
+
+
 def _counterfactuals(table: _Table) -> list[tuple[Counterfactual, ...]]:
     """explanations.counterfactuals for every profile."""
     layout = table.layout
@@ -319,8 +360,10 @@ def _counterfactuals(table: _Table) -> list[tuple[Counterfactual, ...]]:
     after_list, lean_list = np.concatenate(afters).tolist(), np.concatenate(leans_after).tolist()
     rows_list, cols_list = rows.tolist(), cols.tolist()
     cards, criteria = table.cards, layout.criteria
-    exact = [_index_with_one(cards[row], criteria[col].name, lean)
-             for row, col, lean in zip(rows_list, cols_list, lean_list, strict=True)]
+    exact = _indexes_with_one(table, rows, cols, np.array(lean_list))
+    for i in np.nonzero(np.isnan(exact))[0].tolist():  # where the sums in arrays may not be fsum's
+        exact[i] = _index_with_one(cards[rows_list[i]], criteria[cols_list[i]].name, lean_list[i])
+    exact = exact.tolist()
     # least movement first; among equals, the scalar order: criteria in model order, then as the scan met them
     order = np.lexsort((seen, cols, np.abs(np.array(exact) - table.index[rows]), rows)).tolist()
     outcome_list = outcomes.tolist()

@@ -13,7 +13,7 @@ orjson.dumps of the one is byte for byte orjson.dumps of the other (tests/core/t
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
 from typing import Any, NamedTuple
@@ -75,6 +75,10 @@ class Encoding:
     factors: Mapping[str, Mapping[str, tuple[bytes, Mapping[str, bytes], str]]]
     missing: Mapping[str, bytes]  # criterion -> its missing_information entry up to the outcomes
     sensitivity: Mapping[str, bytes]  # criterion -> its sensitivity entry up to the lower bound
+    # (criterion, before, after) -> a counterfactual entry up to its recommendation, for every change between
+    # options (before None: unanswered); criterion -> the entry from its recommendation to its index
+    changes: Mapping[tuple[str, str | None, str], bytes]
+    actionable: Mapping[str, bytes]
     unreachable: Mapping[str, orjson.Fragment]  # target -> the whole plan that cannot reach it
     playbooks: Mapping[str, orjson.Fragment]
     model: orjson.Fragment
@@ -155,39 +159,67 @@ def render(assessment: Assessment, language: str) -> dict[str, Any]:
 
 def encode(assessment: Assessment, language: str, fields: Collection[str] | None = None) -> dict[str, Any]:
     """render(), for orjson to write: the same JSON, its shared text pre-serialised; only `fields` (None: all)."""
-    encoding = WORDINGS.encoding(assessment.model, language)
-    words = encoding.words
-    recommendation, margin = assessment.recommendation, assessment.margin
-    margin_sentence = _margin_sentence(words, recommendation, margin)
-    body = _numbers(assessment)
-    if fields is None or "rationale" in fields:
-        body["rationale"] = _encoded_rationale(encoding, assessment, margin_sentence)
-    if fields is None or "counterfactuals" in fields:
-        body["counterfactuals"] = _counterfactuals(assessment)
-    if fields is None or "plans" in fields:
-        body["plans"] = [encoding.unreachable[plan.target] if plan.index is None else _plan(words, plan)
-                         for plan in assessment.plans]
-    if fields is None or "margin" in fields:
-        body["margin"] = _margin(margin, margin_sentence)
-    if fields is None or "sensitivity" in fields:
-        ranges = assessment.sensitivity
-        bounds = _numbers_json([bound for _, lower, upper, _, _ in ranges for bound in (lower, upper)])
-        heads, names = encoding.sensitivity, _NAMES
-        body["sensitivity"] = orjson.Fragment(b"[%s]" % b",".join([
-            b'%s%s,"upper":%s,"below":%s,"above":%s}' % (
-                heads[criterion.name], bounds[2 * n], bounds[2 * n + 1], names[below], names[above])
-            for n, (criterion, _, _, below, above) in enumerate(ranges)]))
-    if fields is None or "missing_information" in fields:
-        answers = assessment.missing_information
-        shifts = _numbers_json([largest_shift for _, _, largest_shift, _ in answers])
-        heads = encoding.missing
-        body["missing_information"] = orjson.Fragment(b"[%s]" % b",".join([
-            b'%s%s,"can_change":%s,"largest_shift":%s}' % (
-                heads[criterion.name], _OUTCOMES[outcomes], b"true" if can_change else b"false", shift)
-            for (criterion, outcomes, _, can_change), shift in zip(answers, shifts, strict=True)]))
-    body["playbook"] = encoding.playbooks[recommendation]
-    body["model"] = encoding.model
-    return body if fields is None else {name: value for name, value in body.items() if name in fields}
+    return encode_many([assessment], language, fields)[0]
+
+
+def encode_many(assessments: Sequence[Assessment], language: str,
+                fields: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """encode() of each assessment, in order; the numbers of them all written in one call per kind (a batch's)."""
+    every = fields is None
+    # each kind of number of every assessment as orjson writes it, taken in order by the loop below
+    contributions = iter(_numbers_json([share for a in assessments for *_, share in a.factors])
+                         if every or "rationale" in fields else ())
+    indexes = iter(_numbers_json([c.index for a in assessments for c in a.counterfactuals])
+                   if every or "counterfactuals" in fields else ())
+    bounds = iter(_numbers_json([bound for a in assessments for _, lower, upper, _, _ in a.sensitivity
+                                 for bound in (lower, upper)]) if every or "sensitivity" in fields else ())
+    shifts = iter(_numbers_json([shift for a in assessments for _, _, shift, _ in a.missing_information])
+                  if every or "missing_information" in fields else ())
+    encodings: dict[int, Encoding] = {}
+    bodies = []
+    for assessment in assessments:
+        model = assessment.model
+        encoding = encodings.get(id(model))
+        if encoding is None:
+            encoding = encodings[id(model)] = WORDINGS.encoding(model, language)
+        words = encoding.words
+        recommendation, margin = assessment.recommendation, assessment.margin
+        margin_sentence = _margin_sentence(words, recommendation, margin)
+        body = _numbers(assessment)
+        if every or "rationale" in fields:
+            body["rationale"] = _encoded_rationale(encoding, assessment, margin_sentence, contributions)
+        if every or "counterfactuals" in fields:
+            heads, tails = encoding.changes, encoding.actionable
+            body["counterfactuals"] = orjson.Fragment(b"[%s]" % b",".join([
+                b"%s%s%s%s}" % (heads.get((criterion.name, before, after)) or _change_head(criterion, before, after),
+                                _NAMES[reached], tails[criterion.name], next(indexes))
+                for ((criterion, before, after), _, reached) in assessment.counterfactuals]))
+        if every or "plans" in fields:
+            body["plans"] = [encoding.unreachable[plan.target] if plan.index is None else _plan(words, plan)
+                             for plan in assessment.plans]
+        if every or "margin" in fields:
+            body["margin"] = _margin(margin, margin_sentence)
+        if every or "sensitivity" in fields:
+            heads, names = encoding.sensitivity, _NAMES
+            body["sensitivity"] = orjson.Fragment(b"[%s]" % b",".join([
+                b'%s%s,"upper":%s,"below":%s,"above":%s}' % (
+                    heads[criterion.name], next(bounds), next(bounds), names[below], names[above])
+                for criterion, _, _, below, above in assessment.sensitivity]))
+        if every or "missing_information" in fields:
+            heads = encoding.missing
+            body["missing_information"] = orjson.Fragment(b"[%s]" % b",".join([
+                b'%s%s,"can_change":%s,"largest_shift":%s}' % (
+                    heads[criterion.name], _OUTCOMES[outcomes], b"true" if can_change else b"false", next(shifts))
+                for criterion, outcomes, _, can_change in assessment.missing_information]))
+        body["playbook"] = encoding.playbooks[recommendation]
+        body["model"] = encoding.model
+        bodies.append(body if every else {name: value for name, value in body.items() if name in fields})
+    return bodies
+
+
+def _change_head(criterion: Criterion, before: Value | None, after: Value) -> bytes:
+    """A counterfactual entry up to its recommendation (a number criterion's, whose values are not known before)."""
+    return orjson.dumps({"criterion": criterion.name, "from": before, "to": after})[:-1] + b',"recommendation":'
 
 
 def describe(model: Model, language: str) -> dict[str, Any]:
@@ -299,6 +331,10 @@ def _encoding(model: Model, words: Wording) -> Encoding:
                  + b',"outcomes":' for name, (label, question) in words.questions.items()},
         sensitivity={c.name: orjson.dumps({"criterion": c.name, "weight": c.weight})[:-1] + b',"lower":'
                      for c in model.criteria},
+        changes={(c.name, before, after): _change_head(c, before, after)
+                 for c in model.criteria if c.number is None
+                 for before in (None, *(value for value, _ in c.choices)) for after, _ in c.choices},
+        actionable={c.name: b',"actionable":%s,"index":' % _json(c.actionable) for c in model.criteria},
         unreachable={name: orjson.Fragment(orjson.dumps({"target": name, "reachable": False, "changes": [],
                                                          "index": None, "summary": sentence}))
                      for name, sentence in words.unreachable.items()},
@@ -307,14 +343,16 @@ def _encoding(model: Model, words: Wording) -> Encoding:
     )
 
 
-def _encoded_rationale(encoding: Encoding, assessment: Assessment, margin_sentence: str) -> orjson.Fragment:
-    """_rationale, written: each factor entry its shared pieces around the profile's own contribution."""
+def _encoded_rationale(encoding: Encoding, assessment: Assessment, margin_sentence: str,
+                        contributions: Iterator[bytes]) -> orjson.Fragment:
+    """_rationale, written: each factor entry its shared pieces around the profile's own contribution (the next
+    of `contributions`, written beforehand)."""
     words = encoding.words
     entries = []
     phrases: dict[str, list[str]] = {"relational": [], "transactional": [], "neither": []}
-    factors, by_option = assessment.factors, encoding.factors
-    contributions = _numbers_json([share for _, _, _, share in factors])
-    for (criterion, value, lean, share), contribution in zip(factors, contributions, strict=True):
+    by_option = encoding.factors
+    # factors first: zip stops at their end without taking the next assessment's first contribution
+    for (criterion, value, lean, share), contribution in zip(assessment.factors, contributions, strict=False):
         favours = "relational" if share > 0 else "transactional" if share < 0 else "neither"  # Factor.favours, inline
         options = by_option.get(criterion.name)
         if options is not None:  # a criterion scored by options

@@ -18,7 +18,7 @@ from service.logs import log_decisions
 from service.messages import field_message, message
 from service.registry import LoadedModel, ModelRegistry
 from service.request_body import json_object
-from service.schemas.responses import assessment_body
+from service.schemas.responses import assessment_bodies, assessment_body
 from service.scoring import STRATEGIES, Assessment, assess
 from service.scoring.bulk import assess_many
 from service.validation import invalid_profile
@@ -161,12 +161,14 @@ def assess_batch() -> tuple[dict[str, Any], int, dict[str, str]]:
     # the valid profiles assessed together: item by item what /assess gives (tests/core/test_bulk.py)
     tally: Counter[str] = Counter()
     decisions = DecisionLog(loaded)
-    assessments = assess_many(loaded.model, [p for *_, p in valid])
-    for (index, document, profile), assessment, assessment_id in zip(valid, assessments,
-                                                                     assessment_ids(len(valid)), strict=True):
-        assessed = Assessed(assessment_id, profile, assessment)
-        results[index] = {"index": index, "status": 200, "assessment": assessed.body(g.language, g.fields)}
-        decisions.add_assessed(assessed, document, started)
+    valid_profiles = [p for *_, p in valid]
+    assessments = assess_many(loaded.model, valid_profiles)
+    ids = assessment_ids(len(valid))
+    bodies = assessment_bodies(assessments, valid_profiles, g.language, ids, g.fields)
+    for (index, document, profile), assessment, assessment_id, body in zip(valid, assessments, ids, bodies,
+                                                                           strict=True):
+        results[index] = {"index": index, "status": 200, "assessment": body}
+        decisions.add(assessment_id, profile.get("external_id"), assessment, document, started)
         tally[assessment.recommendation] += 1
     decisions.write()
     metrics.record_assessments(tally.elements())

@@ -3,6 +3,7 @@ encoded answer the batch, the stream and /assess write is byte for byte the plai
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.scoring import LANGUAGES, Model, assess, encode, load_models, render
+from service.scoring import LANGUAGES, Model, assess, encode, encode_many, load_models, render
 from service.scoring.bulk import assess_many
 from tests.support.models import ROOT
 from tests.support.profiles import profiles
@@ -22,7 +23,10 @@ FIELDS = ("factors", "confidence", "counterfactuals", "plans", "margin", "sensit
 
 
 def assert_same(model: Model, batch: list[dict[str, Any]]) -> None:
-    for profile, many in zip(batch, assess_many(model, batch), strict=True):
+    assessments = assess_many(model, batch)
+    # the batch's answers, encoded all together (their numbers written in one call per kind)
+    together = {language: encode_many(assessments, language) for language in LANGUAGES}
+    for n, (profile, many) in enumerate(zip(batch, assessments, strict=True)):
         one = assess(model, profile)
         for field in FIELDS:
             assert getattr(many, field) == getattr(one, field), (field, profile)
@@ -30,6 +34,7 @@ def assert_same(model: Model, batch: list[dict[str, Any]]) -> None:
             plain = orjson.dumps(render(one, language))
             assert orjson.dumps(render(many, language)) == plain, (language, profile)
             assert orjson.dumps(encode(many, language)) == plain, (language, profile)
+            assert orjson.dumps(together[language][n]) == plain, (language, profile)
 
 
 def random_profiles(model: Model, count: int, seed: int) -> list[dict[str, Any]]:
@@ -86,12 +91,16 @@ def test_an_encoded_answer_cut_to_some_fields_is_the_plain_one_cut_alike(key: st
     model = MODELS[key]
     rng = random.Random(7)
     names = list(render(assess(model, random_profiles(model, 1, seed=2)[0]), "en"))
-    for profile in random_profiles(model, 200, seed=3):
-        assessment = assess(model, profile)
+    batch = random_profiles(model, 100, seed=3)
+    assessments, many = [assess(model, profile) for profile in batch], assess_many(model, batch)
+    for _ in range(20):
         fields = frozenset(rng.sample(names, rng.randint(1, len(names))))
         for language in LANGUAGES:
-            plain = {name: value for name, value in render(assessment, language).items() if name in fields}
-            assert orjson.dumps(encode(assessment, language, fields)) == orjson.dumps(plain), (fields, profile)
+            together = encode_many(many, language, fields)
+            for profile, assessment, encoded in zip(batch, assessments, together, strict=True):
+                plain = {name: value for name, value in render(assessment, language).items() if name in fields}
+                assert orjson.dumps(encode(assessment, language, fields)) == orjson.dumps(plain), (fields, profile)
+                assert orjson.dumps(encoded) == orjson.dumps(plain), (fields, profile)
 
 
 def test_numbers_are_rounded_as_python_rounds_them() -> None:
@@ -111,3 +120,31 @@ def test_models_reloaded_away_do_not_pile_up_in_the_layouts() -> None:
         model = load_models(ROOT / "service" / "models")[min(MODELS)]
         assert_same(model, random_profiles(model, 2, seed=1))
     assert len(bulk._layouts) <= bulk.MAX_LAYOUTS
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6)
+                         | st.sampled_from([0.0, -0.0, 0.1, -0.35 * 2, 0.7, 1e-17, 3.0]), min_size=6, max_size=6),
+                min_size=1, max_size=30))
+def test_sums_in_arrays_said_exact_are_fsum_bit_for_bit(rows: list[list[float]]) -> None:
+    from service.scoring.bulk import _exact_sums
+
+    found, exact = _exact_sums(np.array(rows))
+    for row, total, is_exact in zip(rows, found.tolist(), exact.tolist(), strict=True):
+        if is_exact:
+            assert total.hex() == math.fsum(row).hex(), row
+
+
+def test_sums_in_arrays_are_exact_for_the_models_leans() -> None:
+    """What makes the fast path worth having: the models' products rarely leave it to fsum."""
+    from service.scoring.bulk import _exact_sums
+
+    rng = random.Random(8)
+    for model in MODELS.values():
+        choices = [[c.weight * lean for _, lean in c.choices] if c.number is None else
+                   [c.weight * rng.uniform(-1, 1) for _ in range(50)] for c in model.criteria]
+        rows = [[rng.choice(products) for products in choices] for _ in range(2000)]
+        found, exact = _exact_sums(np.array(rows))
+        assert exact.mean() > 0.99, model.key
+        assert all(total.hex() == math.fsum(row).hex()
+                   for row, total, is_exact in zip(rows, found.tolist(), exact.tolist(), strict=True) if is_exact)
