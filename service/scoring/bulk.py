@@ -271,31 +271,24 @@ def _estimates(table: _Table, col: int, leans: np.ndarray) -> tuple[np.ndarray, 
     return index, decide(index, threshold)
 
 
-def _index_with_one(card: Scorecard, name: str, lean: float) -> float:
-    """card.index_with({name: lean}), bit for bit, without its general bookkeeping (it runs for every change found)."""
-    weight = card.model.weights[name]
-    before = card.products.get(name)
-    if before is not None:
-        return math.fsum((*card.products.values(), -before, weight * lean)) / card.answered_weight
-    weights = card.model.weights
-    return (math.fsum((*card.products.values(), weight * lean))
-            / math.fsum((*(weights[answered] for answered in card.leans), weight)))
-
-
-def _indexes_with_one(table: _Table, rows: np.ndarray, cols: np.ndarray, leans: np.ndarray) -> np.ndarray:
-    """_index_with_one for each (row, criterion, lean), from the arrays; nan where their sums may not be exact."""
+def _indexes_with(table: _Table, rows: np.ndarray, cols: np.ndarray, leans: np.ndarray) -> np.ndarray:
+    """Scorecard.index_with for each row of `rows`, its criteria `cols` (M, K) set to `leans` (M, K), bit for bit;
+    nan where the sums in arrays cannot say they are fsum's (_exact_sums)."""
     layout = table.layout
+    at = np.arange(rows.size)[:, None]
     weights = layout.weights[cols]
-    answered = table.answered[rows, cols]
-    # the row's products with the changed one taken out, and the new one
+    answered = table.answered[rows]
+    was = answered[at, cols]
+    # the row's products with the changed ones taken out, and the new ones
     products = table.products[rows]
-    products[np.arange(rows.size), cols] = 0.0
+    products[at, cols] = 0.0
     total, total_exact = _exact_sums(np.column_stack([products, weights * leans]))
-    answered_weights = np.where(table.answered[rows], layout.weights[None, :], 0.0)
-    added, added_exact = _exact_sums(np.column_stack([answered_weights, weights]))
-    weight = np.where(answered, table.answered_weight[rows], added)
-    exact = total_exact & (answered | added_exact)
-    return np.where(exact, total / weight, np.nan)
+    # the answered weights, and those of the criteria answered now
+    added, added_exact = _exact_sums(np.column_stack([np.where(answered, layout.weights[None, :], 0.0),
+                                                      np.where(was, 0.0, weights)]))
+    none_added = was.all(axis=1)
+    weight = np.where(none_added, table.answered_weight[rows], added)
+    return np.where(total_exact & (none_added | added_exact), total / weight, np.nan)
 
 
 def _exact_sums(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -360,9 +353,9 @@ def _counterfactuals(table: _Table) -> list[tuple[Counterfactual, ...]]:
     after_list, lean_list = np.concatenate(afters).tolist(), np.concatenate(leans_after).tolist()
     rows_list, cols_list = rows.tolist(), cols.tolist()
     cards, criteria = table.cards, layout.criteria
-    exact = _indexes_with_one(table, rows, cols, np.array(lean_list))
+    exact = _indexes_with(table, rows, cols[:, None], np.array(lean_list)[:, None])
     for i in np.nonzero(np.isnan(exact))[0].tolist():  # where the sums in arrays may not be fsum's
-        exact[i] = _index_with_one(cards[rows_list[i]], criteria[cols_list[i]].name, lean_list[i])
+        exact[i] = cards[rows_list[i]].index_with({criteria[cols_list[i]].name: lean_list[i]})
     exact = exact.tolist()
     # least movement first; among equals, the scalar order: criteria in model order, then as the scan met them
     order = np.lexsort((seen, cols, np.abs(np.array(exact) - table.index[rows]), rows)).tolist()
@@ -466,6 +459,7 @@ def _plans(table: _Table) -> list[tuple[Plan, ...]]:
         for (row, target), pick in search.best_pick.items():
             found[row, target] = pick
             sought[row, target] = False
+    exact = _plan_indexes(table, found)
     result = []
     recommendations = table.recommendation.tolist()
     for row, card in enumerate(cards):
@@ -482,11 +476,26 @@ def _plans(table: _Table) -> list[tuple[Plan, ...]]:
             afters = [criterion.choices[k] for criterion, k in zip(criteria, ks, strict=True)]
             changes = tuple(_new(Change, (criterion, card.values.get(criterion.name), after))
                             for criterion, (after, _) in zip(criteria, afters, strict=True))
-            exact = card.index_with({criterion.name: lean for criterion, (_, lean) in zip(criteria, afters,
-                                                                                          strict=True)})
-            plans.append(_new(Plan, (name, changes, exact)))
+            plans.append(_new(Plan, (name, changes, exact[row, target])))
         result.append(tuple(plans))
     return result
+
+
+def _plan_indexes(table: _Table, found: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...]]]
+                  ) -> dict[tuple[int, int], float]:
+    """The exact index of each plan found ((row, target) -> its criteria and choices), those of a size together."""
+    layout, exact = table.layout, {}
+    for size in {len(subset) for subset, _ in found.values()}:
+        keys = [key for key, (subset, _) in found.items() if len(subset) == size]
+        cols = np.array([found[key][0] for key in keys])
+        leans = np.array([[layout.choice_leans[col][k] for col, k in zip(*found[key], strict=True)] for key in keys])
+        for key, index, row_leans in zip(keys, _indexes_with(table, np.array([row for row, _ in keys]), cols,
+                                                              leans).tolist(), leans.tolist(), strict=True):
+            if math.isnan(index):  # where the sums in arrays may not be fsum's
+                names = (layout.criteria[col].name for col in found[key][0])
+                index = table.cards[key[0]].index_with(dict(zip(names, row_leans, strict=True)))
+            exact[key] = index
+    return exact
 
 
 _UNREACHABLE = tuple(Plan(name, (), None) for name in STRATEGIES)  # the same for every profile: one each
