@@ -158,50 +158,48 @@ class _Table:
 
     @classmethod
     def of(cls, layout: _Layout, profiles: Sequence[Profile]) -> _Table:
-        """Each profile's Scorecard (what Scorecard.of makes) and its arrays, read in one pass over the answers."""
+        """Each profile's Scorecard (what Scorecard.of makes) and its arrays, read criterion by criterion."""
         model, criteria = layout.model, layout.criteria
-        readers = [(col, c.name, layout.answers[col], c) for col, c in enumerate(criteria)]
-        cards: list[Scorecard] = []
-        rows, cols, leans, choices, numbers, scored_values = [], [], [], [], [], []
-        for row, profile in enumerate(profiles):
-            values, card_leans = {}, {}
-            try:
-                for col, name, answers, criterion in readers:
-                    value = profile.get(name)
-                    if value is None:
-                        continue
-                    if answers is None:
-                        scored, lean, position = value, criterion.lean(value), NONE
-                        numbers.append(value)
-                    else:
-                        scored, lean, position = answers[value]  # type: ignore[index]
-                        numbers.append(math.nan)
-                    values[name], card_leans[name] = scored, lean
-                    scored_values.append(scored)
-                    rows.append(row)
-                    cols.append(col)
-                    leans.append(lean)
-                    choices.append(position)
-                if not layout.required <= values.keys():
-                    raise KeyError
-            except (KeyError, TypeError):  # not an option, or a required criterion left out: as Scorecard.of says
-                Scorecard.of(model, profile)
-                raise
-            cards.append(Scorecard(model, values, card_leans))
-        n, c = len(cards), len(criteria)
+        n, c = len(profiles), len(criteria)
         answered = np.zeros((n, c), dtype=bool)
-        answered[rows, cols] = True
         lean_table, choice_table, number_table = np.zeros((n, c)), np.full((n, c), NONE), np.full((n, c), math.nan)
-        lean_table[rows, cols] = leans
-        choice_table[rows, cols] = choices
-        number_table[rows, cols] = numbers
+        value_table = np.full((n, c), None, dtype=object)
+        values: list[dict[str, Any]] = [{} for _ in profiles]
+        leans: list[dict[str, float]] = [{} for _ in profiles]
+        try:
+            for col, criterion in enumerate(criteria):
+                name, answers = criterion.name, layout.answers[col]
+                column = [profile.get(name) for profile in profiles]
+                rows = [row for row, value in enumerate(column) if value is not None]
+                given = [column[row] for row in rows]
+                if answers is None:  # a number: scored as it is
+                    scored, found = given, [criterion.lean(value) for value in given]
+                    number_table[rows, col] = given
+                else:
+                    triples = [answers[value] for value in given]  # (as scored, lean, position)
+                    scored, found, positions = zip(*triples, strict=True) if triples else ((), (), ())
+                    choice_table[rows, col] = positions
+                for row, value, lean in zip(rows, scored, found, strict=True):
+                    values[row][name] = value
+                    leans[row][name] = lean
+                answered[rows, col] = True
+                lean_table[rows, col] = found
+                value_table[rows, col] = scored
+            if any(not layout.required <= card_values.keys() for card_values in values):
+                raise KeyError
+        except (KeyError, TypeError):  # not an option, or a required criterion left out: as Scorecard.of says
+            for profile in profiles:
+                Scorecard.of(model, profile)
+            raise
+        cards = [Scorecard(model, card_values, card_leans) for card_values, card_leans in zip(values, leans,
+                                                                                             strict=True)]
         products = layout.weights[None, :] * lean_table  # weight × lean, as each Scorecard's products are
         return cls(layout, cards,
                    np.array([card.total_product for card in cards]),
                    np.array([card.answered_weight for card in cards]),
                    np.array([card.index for card in cards]),
                    np.array([STRATEGIES.index(card.recommendation) for card in cards]),
-                   answered, products, lean_table, choice_table, number_table, _objects(scored_values))
+                   answered, products, lean_table, choice_table, number_table, value_table[answered])
 
 
 def _number_candidates(table: _Table, col: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
