@@ -151,33 +151,45 @@ def json_object(request: Request, max_depth: int, max_bytes: int | None = None) 
     return parse_object(raw, max_depth)
 
 
-# orjson reads an integer over 64 bits as a float, which is at least this large
+# orjson reads an integer over 64 bits as a float, which is at least this large; such an integer has 19 digits or more
 _BEYOND_64_BITS = 2.0**63
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
 
 
-def _members(document: dict[str, Any]) -> int | None:
-    """How many members all the objects of a document hold together; None if it holds a float of 2**63 or more."""
-    count, pending = 0, [document]
+def _members_within(document: dict[str, Any], limit: int) -> int | None:
+    """How many members all the objects of a document hold together; None if a container lies deeper than `limit`
+    levels. One walk, level by level: the depth check and the count of members share it."""
+    level, members = [document], 0
+    for _ in range(limit):
+        members += sum([len(node) for node in level if isinstance(node, dict)])
+        level = [child for node in level
+                 for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, (dict, list))]  # a tuple: "dict | list" would build a union per child
+        if not level:
+            return members
+    return None
+
+
+def _holds_a_large_float(document: Any) -> bool:
+    pending = [document]
     while pending:
         node = pending.pop()
-        children = node.values() if isinstance(node, dict) else node
-        if isinstance(node, dict):
-            count += len(node)
-        for child in children:
+        for child in node.values() if isinstance(node, dict) else node:
             if isinstance(child, (dict, list)):
                 pending.append(child)
             elif isinstance(child, float) and abs(child) >= _BEYOND_64_BITS:
-                return None
-    return count
+                return True
+    return False
 
 
-def _read_fast(raw: bytes) -> dict[str, Any] | None:
+def _read_fast(raw: bytes, max_depth: int) -> dict[str, Any] | None:
     """The object orjson reads, when the strict decoder would read the same; None to leave it to that one.
 
     orjson is as strict (no NaN, no infinite number, no lone surrogate, UTF-8 only) but for two things,
     which send a body the strict way: a member repeated (orjson keeps the last; an object holding fewer
     members than the text has colons outside strings) and an integer over 64 bits (orjson makes it a float, of
-    2**63 or more: any such float sends the body the strict way).
+    2**63 or more: where the text has 19 digits in a row, any such float sends the body the strict way). A body
+    nested deeper than `max_depth` goes the strict way too, which says so.
     """
     try:
         document = orjson.loads(raw)
@@ -185,18 +197,18 @@ def _read_fast(raw: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(document, dict):
         return None
-    members = _members(document)
+    members = _members_within(document, max_depth)
     if members is None or (raw.count(b":") != members and _STRING.sub(b'""', raw).count(b":") != members):
+        return None
+    if _LONG_NUMBER.search(raw) and _holds_a_large_float(document):
         return None
     return document
 
 
 def parse_object(raw: bytes, max_depth: int) -> dict[str, Any]:
     """Bytes as a strict JSON object, or a 400 Problem saying what is wrong: a request's body, a stream's line."""
-    document = _read_fast(raw)
+    document = _read_fast(raw, max_depth)
     if document is not None:
-        if not _depth(document, max_depth):
-            raise Problem(400, f"The JSON is nested too deeply (the limit is {max_depth} levels).")
         return document
     return _parse_strictly(raw, max_depth)
 

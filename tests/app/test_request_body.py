@@ -68,9 +68,14 @@ def test_a_repeated_member_is_refused_even_among_colons_in_strings() -> None:
 def test_a_plain_body_takes_the_fast_reading() -> None:
     from service.request_body import _read_fast
 
-    assert _read_fast(b'{"a": [1, {"b": "x:y", "c": 2.5}], "d": null}') == {"a": [1, {"b": "x:y", "c": 2.5}], "d": None}
-    assert _read_fast(b'{"a": 0.00024960213131811626, "b": 1e-0000000000000000000001}') is not None
-    assert _read_fast(b'{"a": 18446744073709551615, "b": -9223372036854775808}') is not None  # 64 bits: ints
-    for long in (b"18446744073709551616", b"-9223372036854775809", b"[1, 123456789012345678901234]", b"1e19"):
-        assert _read_fast(b'{"a": %s}' % long) is None  # over 64 bits (or a float as large): the strict way
-    assert _read_fast(b'{"a": 1, "a": 2}') is None
+    assert _read_fast(b'{"a": [1, {"b": "x:y", "c": 2.5}], "d": null}', DEPTH) == {
+        "a": [1, {"b": "x:y", "c": 2.5}], "d": None}
+    assert _read_fast(b'{"a": 0.00024960213131811626, "b": 1e-0000000000000000000001}', DEPTH) is not None
+    assert _read_fast(b'{"a": 18446744073709551615, "b": -9223372036854775808}', DEPTH) is not None  # 64 bits
+    assert _read_fast(b'{"a": 1e19}', DEPTH) is not None  # a float written as one: read alike
+    assert _read_fast(b'{"a": 2.5, "b": "12345678901234567890"}', DEPTH) is not None  # digits, but no large float
+    for long in (b"18446744073709551616", b"-9223372036854775809", b"[1, 123456789012345678901234]",
+                 b"10000000000000000000.0"):
+        assert _read_fast(b'{"a": %s}' % long, DEPTH) is None  # over 64 bits (or a float as large): the strict way
+    assert _read_fast(b'{"a": 1, "a": 2}', DEPTH) is None
+    assert _read_fast(b'{"a": [[{"b": 1}]]}', 3) is None  # too deep: the strict way, which says so
