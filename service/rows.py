@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 
 from service.errors import FieldError, Problem
 from service.fields import Selection
+from service.gc_pause import collections_paused
 from service.identifiers import assessment_ids
 from service.messages import Message, in_language, title
 from service.registry import LoadedModel
@@ -305,6 +306,7 @@ def _assessed(loaded: LoadedModel, rows: list[Row], language: str, fields: Selec
     return [outcome if isinstance(outcome, RowProblem) else next(answered) for outcome in outcomes]
 
 
+@collections_paused()  # a chunk's objects all live until its answers are made (service/gc_pause.py)
 def score(loaded: LoadedModel, rows: list[Row], language: str, challenger: LoadedModel | None = None,
           problem_body: ProblemBody | None = None, fields: Selection = None) -> list[Result]:
     """A chunk of rows assessed: a Result per row, in order; with a challenger, each answer's comparison too.

@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from service import metrics
 from service.errors import FieldError, Problem
 from service.fields import Selection, sparse
+from service.gc_pause import collections_paused
 from service.identifiers import assessment_ids
 from service.logs import log_decisions
 from service.messages import field_message, message
@@ -142,6 +143,7 @@ def _batch_profiles(document: dict[str, Any]) -> list[Any]:
 
 @blueprint.post("/assess/batch")
 @sparse
+@collections_paused()  # a batch's objects all live until its answer is written (service/gc_pause.py)
 def assess_batch() -> tuple[dict[str, Any], int, dict[str, str]]:
     """Assess many profiles at once: a result per item, in order; one bad item never fails the others."""
     loaded = _registry().get(request.args.get("model"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,13 @@ def test_one_bad_item_never_fails_the_others(client: FlaskClient) -> None:
         {"pointer": "/profiles/1/segment", "detail": "Must be one of: b2c, ecommerce, b2b."}]
     assert body["results"][2]["problem"]["errors"][0]["pointer"] == "/profiles/2"
     assert body["counts"] == {"relational": 1, "hybrid": 1, "transactional": 0, "invalid": 2}
+
+
+def test_garbage_collection_is_back_on_after_a_batch_good_or_bad(client: FlaskClient) -> None:
+    """A batch holds collections off while it works (service/gc_pause.py); they must resume, whatever it met."""
+    for body in ({"profiles": PROFILES}, {"profiles": [{"segment": "b2x"}]}, {"profiles": "none"}):
+        client.post("/assess/batch", json=body)
+        assert gc.isenabled(), body
 
 
 def test_over_the_maximum_is_a_clear_413(make_app: Callable[..., Flask]) -> None:
