@@ -5,8 +5,9 @@ test compares them field by field, bit for bit). The searches of explanations.py
 changes, plans, missing answers, weight ranges) are run for all profiles together with numpy:
 the same float operations in the same order, element by element, so every estimate is the
 scalar one; what explanations.py sums exactly with math.fsum (every index it reports) is
-summed exactly here too, per profile. Only what numpy cannot do the same way stays scalar:
-a number criterion's single changes (its grid values use Python's decimal rounding).
+summed exactly here too: in arrays where their error-free sums prove the result is fsum's
+(_exact_sums), by fsum itself for the rare rest. Only what numpy cannot do the same way stays
+scalar: a number criterion's grid values (Python's decimal rounding, near a half).
 """
 
 from __future__ import annotations
