@@ -148,3 +148,16 @@ def test_sums_in_arrays_are_exact_for_the_models_leans() -> None:
         assert exact.mean() > 0.99, model.key
         assert all(total.hex() == math.fsum(row).hex()
                    for row, total, is_exact in zip(rows, found.tolist(), exact.tolist(), strict=True) if is_exact)
+
+
+@pytest.mark.parametrize("damage", [{"segment": "nope"}, {"segment": ["x"]}, {"sales_goal": None}])
+def test_a_bad_profile_among_good_ones_raises_what_assess_raises(damage: dict[str, Any]) -> None:
+    """assess_many is handed valid profiles; given a bad one, it says what Scorecard.of says, for the first bad one."""
+    model = MODELS[max(MODELS)]
+    good = random_profiles(model, 3, seed=6)
+    bad = {**good[1], **damage}
+    with pytest.raises(ValueError) as alone:
+        assess(model, bad)
+    with pytest.raises(ValueError) as among:
+        assess_many(model, [good[0], bad, {**good[2], "segment": "other"}])
+    assert str(among.value) == str(alone.value)
