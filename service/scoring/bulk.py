@@ -271,8 +271,8 @@ def _estimates(table: _Table, col: int, leans: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _indexes_with(table: _Table, rows: np.ndarray, cols: np.ndarray, leans: np.ndarray) -> np.ndarray:
-    """Scorecard.index_with for each row of `rows`, its criteria `cols` (M, K) set to `leans` (M, K), bit for bit;
-    nan where the sums in arrays cannot say they are fsum's (_exact_sums)."""
+    """Scorecard.index_with for each row of `rows`, its criteria `cols` (M, K) set to `leans` (M, K), bit for bit:
+    summed in arrays where _exact_sums proves them fsum's, by index_with itself for the rare rest."""
     layout = table.layout
     at = np.arange(rows.size)[:, None]
     weights = layout.weights[cols]
@@ -287,7 +287,12 @@ def _indexes_with(table: _Table, rows: np.ndarray, cols: np.ndarray, leans: np.n
                                                       np.where(was, 0.0, weights)]))
     none_added = was.all(axis=1)
     weight = np.where(none_added, table.answered_weight[rows], added)
-    return np.where(total_exact & (none_added | added_exact), total / weight, np.nan)
+    index = total / weight
+    for i in np.nonzero(~(total_exact & (none_added | added_exact)))[0].tolist():
+        changed = {layout.criteria[col].name: lean for col, lean in zip(cols[i].tolist(), leans[i].tolist(),
+                                                                         strict=True)}
+        index[i] = table.cards[rows[i]].index_with(changed)
+    return index
 
 
 def _exact_sums(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -352,12 +357,10 @@ def _counterfactuals(table: _Table) -> list[tuple[Counterfactual, ...]]:
     after_list, lean_list = np.concatenate(afters).tolist(), np.concatenate(leans_after).tolist()
     rows_list, cols_list = rows.tolist(), cols.tolist()
     cards, criteria = table.cards, layout.criteria
-    exact = _indexes_with(table, rows, cols[:, None], np.array(lean_list)[:, None])
-    for i in np.nonzero(np.isnan(exact))[0].tolist():  # where the sums in arrays may not be fsum's
-        exact[i] = cards[rows_list[i]].index_with({criteria[cols_list[i]].name: lean_list[i]})
-    exact = exact.tolist()
+    exact_index = _indexes_with(table, rows, cols[:, None], np.array(lean_list)[:, None])
+    exact = exact_index.tolist()
     # least movement first; among equals, the scalar order: criteria in model order, then as the scan met them
-    order = np.lexsort((seen, cols, np.abs(np.array(exact) - table.index[rows]), rows)).tolist()
+    order = np.lexsort((seen, cols, np.abs(exact_index - table.index[rows]), rows)).tolist()
     outcome_list = outcomes.tolist()
     for i in order:
         row, criterion, after = rows_list[i], criteria[cols_list[i]], after_list[i]
@@ -488,12 +491,8 @@ def _plan_indexes(table: _Table, found: dict[tuple[int, int], tuple[tuple[int, .
         keys = [key for key, (subset, _) in found.items() if len(subset) == size]
         cols = np.array([found[key][0] for key in keys])
         leans = np.array([[layout.choice_leans[col][k] for col, k in zip(*found[key], strict=True)] for key in keys])
-        for key, index, row_leans in zip(keys, _indexes_with(table, np.array([row for row, _ in keys]), cols,
-                                                              leans).tolist(), leans.tolist(), strict=True):
-            if math.isnan(index):  # where the sums in arrays may not be fsum's
-                names = (layout.criteria[col].name for col in found[key][0])
-                index = table.cards[key[0]].index_with(dict(zip(names, row_leans, strict=True)))
-            exact[key] = index
+        exact.update(zip(keys, _indexes_with(table, np.array([row for row, _ in keys]), cols, leans).tolist(),
+                         strict=True))
     return exact
 
 

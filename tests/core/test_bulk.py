@@ -161,3 +161,18 @@ def test_a_bad_profile_among_good_ones_raises_what_assess_raises(damage: dict[st
     with pytest.raises(ValueError) as among:
         assess_many(model, [good[0], bad, {**good[2], "segment": "other"}])
     assert str(among.value) == str(alone.value)
+
+
+def test_indexes_the_arrays_cannot_prove_are_left_to_index_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback of the sums in arrays, which random profiles rarely reach, made to take every sum: the sums
+    are spoiled as well as declared unproven, so an answer that used one would differ."""
+    from service.scoring import bulk
+
+    proven = bulk._exact_sums
+    monkeypatch.setattr(bulk, "_exact_sums",
+                        lambda terms: (proven(terms)[0] + 1.0, np.zeros(len(terms), dtype=bool)))
+    model = MODELS[max(MODELS)]
+    batch = random_profiles(model, 60, seed=12)
+    for profile, many in zip(batch, assess_many(model, batch), strict=True):
+        one = assess(model, profile)
+        assert (many.counterfactuals, many.plans) == (one.counterfactuals, one.plans), profile
