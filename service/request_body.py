@@ -62,18 +62,6 @@ def _has_lone_surrogate(document: Any) -> bool:
     return False
 
 
-def _depth(document: Any, limit: int) -> bool:
-    """True when no container lies deeper than `limit` levels."""
-    level = [document]
-    for _ in range(limit):
-        level = [child for node in level
-                 for child in (node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())
-                 if isinstance(child, (dict, list))]  # a tuple: "dict | list" would build a union per child
-        if not level:
-            return True
-    return False
-
-
 def _over_the_limit(limit: int) -> Problem:
     return Problem(413, f"The body is over the limit of {limit} bytes for this endpoint.")
 
@@ -233,7 +221,7 @@ def _parse_strictly(raw: bytes, max_depth: int) -> dict[str, Any]:
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(document):
         raise Problem(400, "The body is not valid JSON text: it holds a lone UTF-16 surrogate (\\ud800-\\udfff), "
                            "which is no character.")
-    if not _depth(document, max_depth):
+    if _members_within(document, max_depth) is None:
         raise Problem(400, f"The JSON is nested too deeply (the limit is {max_depth} levels).")
     return document
 
