@@ -218,7 +218,8 @@ def encode_many(assessments: Sequence[Assessment], language: str,
 
 
 def _change_head(criterion: Criterion, before: Value | None, after: Value) -> bytes:
-    """A counterfactual entry up to its recommendation (a number criterion's, whose values are not known before)."""
+    """A counterfactual entry up to its recommendation: made once per model between options (Encoding.changes), and
+    for each entry of a number criterion, whose values cannot be known before."""
     return orjson.dumps({"criterion": criterion.name, "from": before, "to": after})[:-1] + b',"recommendation":'
 
 
