@@ -28,14 +28,13 @@ from service.registry import LoadedModel
 # the strict JSON reading of a request body, line by line (request_body exposes it only for whole requests)
 from service.request_body import parse_object
 from service.schemas.responses import assessment_bodies
-from service.scoring import Assessment
-from service.scoring.bulk import assess_many
+from service.scoring import Assessment, Decision, explain_many
 from service.validation import invalid_profile
 
 NDJSON = "application/x-ndjson"
 CSV = "text/csv"
 FORMATS = (NDJSON, CSV)
-CHUNK = 256  # rows assessed together: assess_many's unit of work, and the most rows held at once
+CHUNK = 256  # rows assessed together: explain_many's unit of work, and the most rows held at once
 MAX_ROW_BYTES = 16 * 1024  # a longer row (line, or CSV record) is a 413 problem for that row alone
 
 # what a CSV answer carries, by the assessment member ?fields= names (the counterfactual: the first only)
@@ -75,16 +74,17 @@ class Row:
 
 @dataclass(frozen=True)
 class Result:
-    """A row's outcome: its answer and Assessment, or its problem."""
+    """A row's outcome: its answer and what it advised (with its Assessment, when asked for), or its problem."""
 
     row: Row
     body: dict[str, Any] | None  # the assessment as /assess gives it, cut to the fields asked for
     problem: RowProblem | None = None
-    assessment: Assessment | None = None
+    decision: Decision | None = None
+    assessment: Assessment | None = None  # made only when asked for: a CSV answer reads it
     assessment_id: str | None = None  # the answer's, which the decision log names too
-    # with ?compare=: whether the second model agrees, and its assessment (None: it refused the profile)
+    # with ?compare=: whether the second model agrees, and what it advised (None: it refused the profile)
     agrees: bool | None = None
-    other: Assessment | None = None
+    other: Decision | None = None
 
 
 # ---- reading ----------------------------------------------------------------------------------------
@@ -289,35 +289,38 @@ def _validated(loaded: LoadedModel, row: Row) -> dict[str, Any] | RowProblem:
 
 class _Answer(NamedTuple):
     body: dict[str, Any]
-    assessment: Assessment
+    decision: Decision
+    assessment: Assessment | None
     assessment_id: str
 
 
-def _assessed(loaded: LoadedModel, rows: list[Row], language: str, fields: Selection) -> list[_Answer | RowProblem]:
-    """Each row's answer (as /assess gives it, cut to `fields`) with its Assessment, or its problem.
-
-    The valid rows are assessed together.
+def _assessed(loaded: LoadedModel, rows: list[Row], language: str, fields: Selection,
+              assessments: bool = False) -> list[_Answer | RowProblem]:
+    """Each row's answer (as /assess gives it, cut to `fields`) and decision (and Assessment, if asked for), or its
+    problem. The valid rows are assessed together.
     """
     outcomes = [_validated(loaded, row) for row in rows]
     valid = [outcome for outcome in outcomes if not isinstance(outcome, RowProblem)]
-    assessments = assess_many(loaded.model, valid)
+    explained = explain_many(loaded.model, valid)
     ids = assessment_ids(len(valid))
-    answered = iter(map(_Answer, assessment_bodies(assessments, valid, language, ids, fields), assessments, ids))
+    answered = iter(map(_Answer, assessment_bodies(explained, valid, language, ids, fields), explained.decisions(),
+                        explained.assessments() if assessments else [None] * len(valid), ids))
     return [outcome if isinstance(outcome, RowProblem) else next(answered) for outcome in outcomes]
 
 
 @collections_paused()  # a chunk's objects all live until its answers are made (service/gc_pause.py)
 def score(loaded: LoadedModel, rows: list[Row], language: str, challenger: LoadedModel | None = None,
-          problem_body: ProblemBody | None = None, fields: Selection = None) -> list[Result]:
+          problem_body: ProblemBody | None = None, fields: Selection = None, assessments: bool = False
+          ) -> list[Result]:
     """A chunk of rows assessed: a Result per row, in order; with a challenger, each answer's comparison too.
 
-    The answers hold the members `fields` names (None: all); a CSV answer, which reads the Assessments, asks
-    for none.
+    The answers hold the members `fields` names (None: all); a CSV answer, which reads the Assessments (made
+    when `assessments` is asked for), asks for none.
     """
-    outcomes = _assessed(loaded, rows, language, fields)
+    outcomes = _assessed(loaded, rows, language, fields, assessments)
     if challenger is None:
         return [Result(row, None, outcome) if isinstance(outcome, RowProblem)
-                else Result(row, outcome.body, None, outcome.assessment, outcome.assessment_id)
+                else Result(row, outcome.body, None, outcome.decision, outcome.assessment, outcome.assessment_id)
                 for row, outcome in zip(rows, outcomes, strict=True)]
     # the second model sees the profiles the first accepted, as /assess?compare= does
     accepted = [row for row, outcome in zip(rows, outcomes, strict=True) if not isinstance(outcome, RowProblem)]
@@ -328,31 +331,31 @@ def score(loaded: LoadedModel, rows: list[Row], language: str, challenger: Loade
         if isinstance(outcome, RowProblem):
             results.append(Result(row, None, outcome))
             continue
-        body, assessment, assessment_id = outcome
+        body, decision, assessment, assessment_id = outcome
         other = next(others)
         if isinstance(other, RowProblem):
             body["comparison"] = {"model": reference, "problem": problem_body(other) if problem_body else {}}
-            results.append(Result(row, body, None, assessment, assessment_id))
+            results.append(Result(row, body, None, decision, assessment, assessment_id))
         else:
-            agrees = other.assessment.recommendation == assessment.recommendation
+            agrees = other.decision.recommendation == decision.recommendation
             body["comparison"] = {"model": reference, "agrees": agrees,
-                                  "index_difference": other.assessment.index - assessment.index,
+                                  "index_difference": other.decision.index - decision.index,
                                   "assessment": other.body}
-            results.append(Result(row, body, None, assessment, assessment_id, agrees, other.assessment))
+            results.append(Result(row, body, None, decision, assessment, assessment_id, agrees, other.decision))
     return results
 
 
 def score_apart(loaded: LoadedModel, rows: list[Row], language: str, fault: Callable[[Exception], RowProblem],
                 challenger: LoadedModel | None = None, problem_body: ProblemBody | None = None,
-                fields: Selection = None) -> list[Result]:
+                fields: Selection = None, assessments: bool = False) -> list[Result]:
     """score(), and should a chunk fail unexpectedly, its rows one by one: only a row that fails alone gets `fault`."""
     try:
-        return score(loaded, rows, language, challenger, problem_body, fields)
+        return score(loaded, rows, language, challenger, problem_body, fields, assessments)
     except Exception as error:
         if len(rows) == 1:
             return [Result(rows[0], None, fault(error))]
     return [result for row in rows
-            for result in score_apart(loaded, [row], language, fault, challenger, problem_body, fields)]
+            for result in score_apart(loaded, [row], language, fault, challenger, problem_body, fields, assessments)]
 
 
 # ---- writing ----------------------------------------------------------------------------------------

@@ -75,11 +75,12 @@ def command(file: Path, format_name: str | None, output: IO[bytes], model_key: s
         with _progress(file) as bar:
             done = 0
             for chunk in rows.chunks(records):
-                results = rows.score_apart(loaded, chunk, language, _fault, fields=fields)
+                results = rows.score_apart(loaded, chunk, language, _fault, fields=fields,
+                                           assessments=media == rows.CSV)
                 output.write(write(results))
                 for result in results:
-                    if result.assessment is not None:
-                        counts[result.assessment.recommendation] += 1
+                    if result.decision is not None:
+                        counts[result.decision.recommendation] += 1
                     else:
                         reasons.update(_reasons(result.problem))
                         counts["invalid"] += 1

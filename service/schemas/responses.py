@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from service.scoring import STRATEGIES, Assessment, encode, encode_many, render
+from service.scoring import STRATEGIES, Assessment, Explained, encode, encode_explained, render
 
 FAVOURS = ("relational", "transactional", "neither")
 
@@ -283,11 +283,11 @@ def assessment_body(assessment: Assessment, profile: Mapping[str, Any], language
     return _envelope(words, profile, assessment_id or str(uuid.uuid4()), fields)
 
 
-def assessment_bodies(assessments: Sequence[Assessment], profiles: Sequence[Mapping[str, Any]], language: str,
+def assessment_bodies(explained: Explained, profiles: Sequence[Mapping[str, Any]], language: str,
                       assessment_ids: Sequence[str], fields: Collection[str] | None = None) -> list[dict[str, Any]]:
-    """assessment_body of each assessment with its profile and id, encoded all together (a batch's, a chunk's)."""
+    """assessment_body of each profile explained, with its id, written from the arrays (a batch's, a chunk's)."""
     return [_envelope(words, profile, assessment_id, fields) for words, profile, assessment_id in zip(
-        encode_many(assessments, language, fields), profiles, assessment_ids, strict=True)]
+        encode_explained(explained, language, fields), profiles, assessment_ids, strict=True)]
 
 
 def _envelope(words: dict[str, Any], profile: Mapping[str, Any], assessment_id: str,

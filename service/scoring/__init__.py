@@ -6,11 +6,12 @@
 """
 
 from service.scoring.arithmetic import CONFIDENCE_FORMULA, Scorecard, decide
-from service.scoring.assessment import Assessment, Factor, assess
+from service.scoring.assessment import Assessment, Decision, Factor, assess
+from service.scoring.bulk import Explained, assess_many, explain_many
 from service.scoring.explanations import Change, Counterfactual, Margin, MissingAnswer, Plan, WeightRange
 from service.scoring.governance import CaseResult, Comparison, calibrate, calibration_report, compare, sample_profiles
 from service.scoring.model import LANGUAGES, STRATEGIES, Criterion, Model, ModelError, load_model, load_models
-from service.scoring.wording import describe, encode, encode_many, render
+from service.scoring.wording import describe, encode, encode_explained, encode_many, render
 
 __all__ = [
     "CONFIDENCE_FORMULA",
@@ -22,6 +23,8 @@ __all__ = [
     "Comparison",
     "Counterfactual",
     "Criterion",
+    "Decision",
+    "Explained",
     "Factor",
     "Margin",
     "MissingAnswer",
@@ -31,13 +34,16 @@ __all__ = [
     "Scorecard",
     "WeightRange",
     "assess",
+    "assess_many",
     "calibrate",
     "calibration_report",
     "compare",
     "decide",
     "describe",
     "encode",
+    "encode_explained",
     "encode_many",
+    "explain_many",
     "load_model",
     "load_models",
     "render",

@@ -24,6 +24,14 @@ class Factor(NamedTuple):
         return "relational" if self.contribution > 0 else "transactional" if self.contribution < 0 else "neither"
 
 
+class Decision(NamedTuple):
+    """What was advised, as the decision log and the tallies keep it: the Assessment's numbers without the rest."""
+
+    recommendation: str
+    index: float
+    confidence: float
+
+
 @dataclass(frozen=True)
 class Assessment:
     """One profile scored by one model: its scorecard and factors, and what would change the answer."""
@@ -49,6 +57,10 @@ class Assessment:
     @property
     def recommendation(self) -> str:
         return self.scorecard.recommendation
+
+    @property
+    def decision(self) -> Decision:
+        return Decision(self.recommendation, self.index, self.confidence)
 
     @property
     def relational_score(self) -> float:

@@ -1,13 +1,13 @@
 """Many profiles at once: what the batch endpoint, the stream and the command share.
 
-`assess_many` gives, item by item, exactly the Assessment `assess` gives for each profile (a
-test compares them field by field, bit for bit). The searches of explanations.py (single
-changes, plans, missing answers, weight ranges) are run for all profiles together with numpy:
-the same float operations in the same order, element by element, so every estimate is the
-scalar one; what explanations.py sums exactly with math.fsum (every index it reports) is
-summed exactly here too: in arrays where their error-free sums prove the result is fsum's
-(_exact_sums), by fsum itself for the rare rest. Only what numpy cannot do the same way stays
-scalar: a number criterion's grid values (Python's decimal rounding, near a half).
+`explain_many` assesses N profiles as arrays (an `Explained`): wording.encode_explained writes each one's answer
+from them, and `assess_many` makes of them, item by item, exactly the Assessment `assess` gives for each profile
+(a test compares them field by field, bit for bit). The searches of explanations.py (single changes, plans,
+missing answers, weight ranges) are run for all profiles together with numpy: the same float operations in the
+same order, element by element, so every estimate is the scalar one; what arithmetic.py and explanations.py sum
+exactly with math.fsum (every index reported) is summed exactly here too: in arrays where their error-free sums
+prove the result is fsum's (_exact_sums), by fsum itself for the rare rest. Only what numpy cannot do the same
+way stays scalar: a number criterion's grid values (Python's decimal rounding, near a half).
 """
 
 from __future__ import annotations
@@ -15,36 +15,138 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations, pairwise
 from typing import Any, TypeVar
 
 import numpy as np
 
 from service.scoring import explanations
-from service.scoring.arithmetic import NEAR_BOUNDARY, Profile, Scorecard, confidence
-from service.scoring.assessment import Assessment, Factor
-from service.scoring.explanations import Change, Counterfactual, MissingAnswer, Plan, WeightRange
+from service.scoring.arithmetic import NEAR_BOUNDARY, Profile, Scorecard, Value
+from service.scoring.assessment import Assessment, Decision, Factor
+from service.scoring.explanations import Change, Counterfactual, Margin, MissingAnswer, Plan, WeightRange
 from service.scoring.model import STRATEGIES, Criterion, Model
 
 RELATIONAL, HYBRID, TRANSACTIONAL = (STRATEGIES.index(s) for s in ("relational", "hybrid", "transactional"))
-NONE = -1  # no option: unanswered, or no candidate found
+NONE = -1  # no option: unanswered, a number, or no candidate found
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FactorEntries:
+    """Every profile's factors (assessment.factors_of), profile by profile: row r's are [bounds[r], bounds[r + 1])."""
+
+    bounds: list[int]
+    cols: np.ndarray  # the criterion's position in the model
+    choice: np.ndarray  # the value's position among the criterion's choices; NONE for a number
+    values: list[Value]  # as scored
+    leans: np.ndarray
+    contributions: np.ndarray
+
+
+@dataclass(frozen=True)
+class CounterfactualEntries:
+    """Every profile's single changes (explanations.counterfactuals), profile by profile, as FactorEntries are."""
+
+    bounds: list[int]
+    cols: np.ndarray
+    before: list[Value | None]  # None: unanswered
+    after: list[Value]
+    before_choice: np.ndarray  # positions among the criterion's choices; NONE for unanswered or a number
+    after_choice: np.ndarray
+    index: np.ndarray  # exact
+    reached: np.ndarray  # index into STRATEGIES
+
+
+@dataclass(frozen=True)
+class WeightEntries:
+    """Every profile's weight ranges (explanations.weight_sensitivity), profile by profile."""
+
+    bounds: list[int]
+    cols: np.ndarray
+    lower: np.ndarray  # nan: no limit
+    upper: np.ndarray
+    below: np.ndarray  # index into STRATEGIES, NONE: no limit
+    above: np.ndarray
+
+
+@dataclass(frozen=True)
+class MissingEntries:
+    """Every profile's missing answers (explanations.missing_information), profile by profile."""
+
+    bounds: list[int]
+    cols: np.ndarray
+    reached: np.ndarray  # the strategies answering it can lead to, by bit mask (bit s: STRATEGIES[s])
+    largest_shift: np.ndarray
+    can_change: np.ndarray
+
+
+@dataclass(frozen=True)
+class Explained:
+    """N valid profiles assessed by one model, as arrays: each profile's numbers, and its explanations as entries."""
+
+    model: Model
+    size: int
+    recommendation: np.ndarray  # (N,) index into STRATEGIES
+    index: np.ndarray
+    coverage: np.ndarray
+    confidence: np.ndarray
+    runner_up: np.ndarray  # index into STRATEGIES
+    distance: np.ndarray
+    close_call: np.ndarray
+    factors: FactorEntries
+    counterfactuals: CounterfactualEntries
+    plans: list[tuple[Plan, ...]]
+    sensitivity: WeightEntries
+    missing_information: MissingEntries
+    table: _Table
+
+    def decisions(self) -> list[Decision]:
+        """Each profile's Decision, in order."""
+        return _tuples(Decision, _NAME_AT[self.recommendation], self.index, self.confidence)
+
+    def assessments(self) -> list[Assessment]:
+        """The Assessment of each profile, in order: what assess() gives for it."""
+        criteria, table = self.table.layout.criterion_at, self.table
+        factors, changes = self.factors, self.counterfactuals
+        ranges, missing = self.sensitivity, self.missing_information
+        counterfactuals = _tuples(Counterfactual, _tuples(Change, criteria[changes.cols], changes.before,
+                                                          changes.after), changes.index, _NAME_AT[changes.reached])
+        columns = zip(
+            _per_row(_tuples(Factor, criteria[factors.cols], factors.values, factors.leans, factors.contributions),
+                     factors.bounds),
+            self.confidence.tolist(),
+            _per_row(counterfactuals, changes.bounds),
+            self.plans,
+            _tuples(Margin, _NAME_AT[self.runner_up], self.distance, self.close_call),
+            _per_row(_tuples(WeightRange, criteria[ranges.cols], _or_none(ranges.lower), _or_none(ranges.upper),
+                             _NAME_AT[ranges.below], _NAME_AT[ranges.above]), ranges.bounds),
+            _per_row(_tuples(MissingAnswer, criteria[missing.cols], _REACHED_AT[missing.reached],
+                             missing.largest_shift, missing.can_change), missing.bounds),
+            strict=True)
+        return [Assessment(self.model, table.card(row), *fields) for row, fields in enumerate(columns)]
+
+
+def explain_many(model: Model, profiles: Sequence[Profile]) -> Explained:
+    """Assess valid profiles together, as arrays (an invalid one raises what assess() raises for the first)."""
+    table = _Table.of(_layout(model), profiles)
+    threshold, index, recommendation = model.threshold, table.index, table.recommendation
+    coverage = table.answered_weight / model.total_weight
+    # arithmetic.confidence and explanations.margin, element by element
+    decisiveness = np.where(recommendation == HYBRID, (threshold - np.abs(index)) / threshold,
+                            (np.abs(index) - threshold) / (1 - threshold))
+    distance = np.where(recommendation == RELATIONAL, index - threshold,
+                        np.where(recommendation == TRANSACTIONAL, -threshold - index,
+                                 np.where(index >= 0, threshold - index, index + threshold)))
+    runner_up = np.where(recommendation == HYBRID, np.where(index >= 0, RELATIONAL, TRANSACTIONAL), HYBRID)
+    return Explained(model, table.size, recommendation, index, coverage, coverage * (0.5 + 0.5 * decisiveness),
+                     runner_up, distance, distance < model.close_call_margin, _factors(table), _counterfactuals(table),
+                     _plans(table), _weight_sensitivity(table), _missing_information(table), table)
 
 
 def assess_many(model: Model, profiles: Sequence[Profile]) -> list[Assessment]:
     """Assess valid profiles together; the same result as assess() on each, in order."""
-    if not profiles:
-        return []
-    table = _Table.of(_layout(model), profiles)
-    cards, threshold = table.cards, model.threshold
-    return [
-        Assessment(model, card, factors, confidence(card.index, threshold, card.coverage), counterfactuals, plans,
-                   explanations.margin(card), sensitivity, missing)
-        for card, factors, counterfactuals, plans, sensitivity, missing in zip(
-            cards, _factors(table), _counterfactuals(table), _plans(table), _weight_sensitivity(table),
-            _missing_information(table), strict=True)
-    ]
+    return explain_many(model, profiles).assessments() if profiles else []
 
 
 # A NamedTuple's own constructor is a Python function; tuple.__new__ makes the same tuple without that call,
@@ -52,33 +154,37 @@ def assess_many(model: Model, profiles: Sequence[Profile]) -> list[Assessment]:
 _new = tuple.__new__
 
 
-def _factors(table: _Table) -> list[tuple[Factor, ...]]:
+def _factors(table: _Table) -> FactorEntries:
     """assessment.factors_of for every profile: answered criteria, largest |contribution| first, ties in model order."""
     rows, cols = np.nonzero(table.answered)  # row-major: each profile's criteria in model order
     contribution = table.products[rows, cols] / table.answered_weight[rows]
     order = np.lexsort((-np.abs(contribution), rows))  # a stable sort: equal |contribution| keep model order
-    factors = _tuples(Factor, table.layout.criterion_at[cols[order]], table.answer_values[order],
-                      table.leans[rows, cols][order], contribution[order])
-    return _per_row(factors, rows[order], len(table.cards))
+    rows, cols = rows[order], cols[order]
+    return FactorEntries(_bounds(rows, table.size), cols, table.choice[rows, cols], table.values[rows, cols].tolist(),
+                         table.leans[rows, cols], contribution[order])
 
 
-def _objects(items: list[Any]) -> np.ndarray:
+def object_array(items: list[Any]) -> np.ndarray:
     """The items as a 1-D object array (np.array would make tuples a second dimension)."""
     found = np.empty(len(items), dtype=object)
     found[:] = items
     return found
 
 
-def _tuples(kind: type[T], *columns: np.ndarray | list[object]) -> list[T]:
+def _tuples(kind: type[T], *columns: np.ndarray | list[Any]) -> list[T]:
     """A `kind` NamedTuple per position of the columns, made without a Python call for each (map and zip are C)."""
     return list(map(functools.partial(_new, kind),
                     zip(*(column.tolist() if isinstance(column, np.ndarray) else column for column in columns),
                         strict=True)))
 
 
-def _per_row(items: list[T], rows: np.ndarray, count: int) -> list[tuple[T, ...]]:
-    """Items sorted by row as one tuple per row (an empty one for a row with none)."""
-    bounds = np.searchsorted(rows, np.arange(count + 1)).tolist()
+def _bounds(rows: np.ndarray, count: int) -> list[int]:
+    """Where each row's entries start in `rows` (sorted), and where the last one's end."""
+    return np.searchsorted(rows, np.arange(count + 1)).tolist()
+
+
+def _per_row(items: list[T], bounds: list[int]) -> list[tuple[T, ...]]:
+    """Items in row order as one tuple per row (an empty one for a row with none)."""
     return [tuple(items[start:end]) for start, end in pairwise(bounds)]
 
 
@@ -97,10 +203,9 @@ class _Layout:
     weights: np.ndarray  # (C,)
     # per criterion scored by options: the lean of each choice, and each value's position among the choices
     choice_leans: tuple[np.ndarray, ...]
-    positions: tuple[dict[str, int], ...]
     # per criterion scored by options: each value a profile may give (aliases too) -> (as scored, lean, position)
     answers: tuple[dict[str, tuple[str, float, int]] | None, ...]
-    required: frozenset[str]
+    required: np.ndarray  # positions of the required criteria
     # per actionable criterion (by index in criteria): may a plan move from choice i (or unanswered, last row) to j?
     moves: dict[int, np.ndarray]
 
@@ -135,9 +240,9 @@ def _make_layout(model: Model) -> _Layout:
         option.value: (c.canonical(option.value), c.lean(c.canonical(option.value)),
                        positions[col][c.canonical(option.value)])
         for option in c.options} for col, c in enumerate(criteria))
-    return _Layout(model, criteria, _objects(list(criteria)), np.array([c.weight for c in criteria], dtype=float),
-                   tuple(choice_leans),
-                   tuple(positions), answers, frozenset(c.name for c in criteria if c.required), moves)
+    return _Layout(model, criteria, object_array(list(criteria)), np.array([c.weight for c in criteria], dtype=float),
+                   tuple(choice_leans), answers, np.array([c for c, criterion in enumerate(criteria)
+                                                           if criterion.required], dtype=int), moves)
 
 
 @dataclass(frozen=True)
@@ -145,7 +250,8 @@ class _Table:
     """The scorecards of N profiles as arrays."""
 
     layout: _Layout
-    cards: list[Scorecard]
+    profiles: Sequence[Profile]
+    size: int
     total: np.ndarray  # (N,) exact sum of products
     answered_weight: np.ndarray  # (N,) exact sum of answered weights
     index: np.ndarray  # (N,)
@@ -155,18 +261,24 @@ class _Table:
     leans: np.ndarray  # (N, C) 0 where unanswered
     choice: np.ndarray  # (N, C) position of the value among the criterion's choices, NONE where unanswered
     numbers: np.ndarray  # (N, C) the value of a number criterion, nan where unanswered or not a number
-    answer_values: np.ndarray  # (answers,) each answer's value as scored, answers in row-major order (np.nonzero's)
+    values: np.ndarray  # (N, C) each answer's value as scored, None where unanswered
+    _cards: dict[int, Scorecard] = field(default_factory=dict)
+
+    def card(self, row: int) -> Scorecard:
+        """Row's Scorecard, made when first asked for: for an Assessment, or an exact sum left to fsum."""
+        found = self._cards.get(row)
+        if found is None:
+            found = self._cards[row] = Scorecard.of(self.layout.model, self.profiles[row])
+        return found
 
     @classmethod
     def of(cls, layout: _Layout, profiles: Sequence[Profile]) -> _Table:
-        """Each profile's Scorecard (what Scorecard.of makes) and its arrays, read criterion by criterion."""
+        """The arrays of each profile's Scorecard (what Scorecard.of makes), read criterion by criterion."""
         model, criteria = layout.model, layout.criteria
         n, c = len(profiles), len(criteria)
         answered = np.zeros((n, c), dtype=bool)
         lean_table, choice_table, number_table = np.zeros((n, c)), np.full((n, c), NONE), np.full((n, c), math.nan)
         value_table = np.full((n, c), None, dtype=object)
-        values: list[dict[str, Any]] = [{} for _ in profiles]
-        leans: list[dict[str, float]] = [{} for _ in profiles]
         try:
             for col, criterion in enumerate(criteria):
                 name, answers = criterion.name, layout.answers[col]
@@ -180,27 +292,21 @@ class _Table:
                     triples = [answers[value] for value in given]  # (as scored, lean, position)
                     scored, found, positions = zip(*triples, strict=True) if triples else ((), (), ())
                     choice_table[rows, col] = positions
-                for row, value, lean in zip(rows, scored, found, strict=True):
-                    values[row][name] = value
-                    leans[row][name] = lean
                 answered[rows, col] = True
                 lean_table[rows, col] = found
                 value_table[rows, col] = scored
-            if any(not layout.required <= card_values.keys() for card_values in values):
+            if not answered[:, layout.required].all():
                 raise KeyError
         except (KeyError, TypeError):  # not an option, or a required criterion left out: as Scorecard.of says
             for profile in profiles:
                 Scorecard.of(model, profile)
             raise
-        cards = [Scorecard(model, card_values, card_leans) for card_values, card_leans in zip(values, leans,
-                                                                                             strict=True)]
         products = layout.weights[None, :] * lean_table  # weight × lean, as each Scorecard's products are
-        return cls(layout, cards,
-                   np.array([card.total_product for card in cards]),
-                   np.array([card.answered_weight for card in cards]),
-                   np.array([card.index for card in cards]),
-                   np.array([STRATEGIES.index(card.recommendation) for card in cards]),
-                   answered, products, lean_table, choice_table, number_table, value_table[answered])
+        total = _fsums(products, answered)
+        answered_weight = _fsums(np.where(answered, layout.weights[None, :], 0.0), answered)
+        index = total / answered_weight
+        return cls(layout, profiles, n, total, answered_weight, index, decide(index, model.threshold), answered,
+                   products, lean_table, choice_table, number_table, value_table)
 
 
 def _number_candidates(table: _Table, col: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -266,7 +372,7 @@ def _estimates(table: _Table, col: int, leans: np.ndarray) -> tuple[np.ndarray, 
         name = table.layout.criteria[col].name
         for row, k in zip(*np.nonzero(near), strict=True):
             lean = leans[row, k] if leans.ndim == 2 else leans[k]
-            index[row, k] = table.cards[row].index_with({name: float(lean)})
+            index[row, k] = table.card(row).index_with({name: float(lean)})
     return index, decide(index, threshold)
 
 
@@ -291,7 +397,7 @@ def _indexes_with(table: _Table, rows: np.ndarray, cols: np.ndarray, leans: np.n
     for i in np.nonzero(~(total_exact & (none_added | added_exact)))[0].tolist():
         changed = {layout.criteria[col].name: lean for col, lean in zip(cols[i].tolist(), leans[i].tolist(),
                                                                          strict=True)}
-        index[i] = table.cards[rows[i]].index_with(changed)
+        index[i] = table.card(rows[i]).index_with(changed)
     return index
 
 
@@ -313,6 +419,14 @@ def _exact_sums(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return found, exact & (found != 0)
 
 
+def _fsums(terms: np.ndarray, answered: np.ndarray) -> np.ndarray:
+    """math.fsum of each row's answered terms (a Scorecard's sums): in arrays where proven, by fsum for the rest."""
+    found, exact = _exact_sums(terms)
+    for row in np.nonzero(~exact)[0].tolist():
+        found[row] = math.fsum(terms[row][answered[row]].tolist())
+    return found
+
+
 def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """a + b as numpy adds them, and that addition's rounding error, exactly: a + b = sum + error."""
     found = a + b
@@ -320,11 +434,13 @@ def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return found, (a - (found - back)) + (b - back)
 
 
-def _counterfactuals(table: _Table) -> list[tuple[Counterfactual, ...]]:
+def _counterfactuals(table: _Table) -> CounterfactualEntries:
     """explanations.counterfactuals for every profile."""
     layout = table.layout
-    # every change found: its row, criterion, where the scalar scan met its outcome first, outcome, value and lean
-    found_rows, found_cols, found_seen, found_outcomes, afters, leans_after = [], [], [], [], [], []
+    # every change found: its row, criterion, where the scalar scan met its outcome first, outcome, value, its
+    # position among the choices and its lean (each starts empty, so that a table with none concatenates)
+    found_rows, found_cols, found_seen, found_outcomes = ([np.zeros(0, dtype=int)] for _ in range(4))
+    afters, after_choices, leans_after = [np.empty(0, dtype=object)], [np.zeros(0, dtype=int)], [np.zeros(0)]
     for col, criterion in enumerate(layout.criteria):
         if criterion.number is None:
             leans = layout.choice_leans[col]
@@ -348,36 +464,28 @@ def _counterfactuals(table: _Table) -> list[tuple[Counterfactual, ...]]:
             found_seen.append(np.argmax(mask[rows], axis=1))  # where the scan met this outcome: the scalar order
             found_outcomes.append(np.full(rows.size, outcome))
             afters.append(value_of[rows, best])
+            after_choices.append(best if criterion.number is None else np.full(rows.size, NONE))
             leans_after.append(lean_of[rows, best])
-    answers: list[list[Counterfactual]] = [[] for _ in table.cards]
-    if not found_rows:
-        return [() for _ in answers]
-    rows, cols, seen, outcomes = (np.concatenate(parts) for parts in (found_rows, found_cols, found_seen,
-                                                                       found_outcomes))
-    after_list, lean_list = np.concatenate(afters).tolist(), np.concatenate(leans_after).tolist()
-    rows_list, cols_list = rows.tolist(), cols.tolist()
-    cards, criteria = table.cards, layout.criteria
-    exact_index = _indexes_with(table, rows, cols[:, None], np.array(lean_list)[:, None])
-    exact = exact_index.tolist()
+    rows, cols, seen, outcomes, after_choice, lean = (np.concatenate(parts) for parts in (
+        found_rows, found_cols, found_seen, found_outcomes, after_choices, leans_after))
+    exact_index = _indexes_with(table, rows, cols[:, None], lean[:, None])
     # least movement first; among equals, the scalar order: criteria in model order, then as the scan met them
-    order = np.lexsort((seen, cols, np.abs(exact_index - table.index[rows]), rows)).tolist()
-    outcome_list = outcomes.tolist()
-    for i in order:
-        row, criterion, after = rows_list[i], criteria[cols_list[i]], after_list[i]
-        answers[row].append(_new(Counterfactual, (
-            _new(Change, (criterion, cards[row].values.get(criterion.name), after)), exact[i],
-            STRATEGIES[outcome_list[i]])))
-    return [tuple(found) for found in answers]
+    order = np.lexsort((seen, cols, np.abs(exact_index - table.index[rows]), rows))
+    rows, cols = rows[order], cols[order]
+    return CounterfactualEntries(_bounds(rows, table.size), cols, table.values[rows, cols].tolist(),
+                                 np.concatenate(afters)[order].tolist(), table.choice[rows, cols],
+                                 after_choice[order], exact_index[order], outcomes[order])
 
 
 # the strategies a missing answer can lead to, by bit mask (bit s: STRATEGIES[s]), in STRATEGIES order
-_REACHED_AT = _objects([tuple(name for s, name in enumerate(STRATEGIES) if mask >> s & 1) for mask in range(8)])
+_REACHED_AT = object_array([tuple(name for s, name in enumerate(STRATEGIES) if mask >> s & 1) for mask in range(8)])
 
 
-def _missing_information(table: _Table) -> list[tuple[MissingAnswer, ...]]:
+def _missing_information(table: _Table) -> MissingEntries:
     """explanations.missing_information for every profile."""
     layout = table.layout
-    found_rows, found_cols, shifts, changes, masks = [], [], [], [], []
+    found_rows, found_cols, masks = [np.zeros(0, dtype=int)], [np.zeros(0, dtype=int)], [np.zeros(0, dtype=int)]
+    shifts, changes = [np.zeros(0)], [np.zeros(0, dtype=bool)]  # each starts empty: a table with none concatenates
     for col in range(len(layout.criteria)):
         rows = np.nonzero(~table.answered[:, col])[0]
         if not rows.size:
@@ -391,23 +499,18 @@ def _missing_information(table: _Table) -> list[tuple[MissingAnswer, ...]]:
         shifts.append(np.max(np.abs(index - table.index[rows, None]), axis=1))
         changes.append((present.sum(axis=1) > 1) | ~present[np.arange(rows.size), table.recommendation[rows]])
         masks.append(present @ (1 << np.arange(len(STRATEGIES))))
-    if not found_rows:
-        return [() for _ in table.cards]
     rows, cols, shift, can_change, mask = (np.concatenate(parts) for parts in (found_rows, found_cols, shifts,
                                                                               changes, masks))
     # per profile: those that can change the answer first, then the largest shift; ties in model order (stable)
     order = np.lexsort((-shift, ~can_change, rows))
-    answers = _tuples(MissingAnswer, table.layout.criterion_at[cols[order]], _REACHED_AT[mask[order]], shift[order],
-                      can_change[order])
-    return _per_row(answers, rows[order], len(table.cards))
+    return MissingEntries(_bounds(rows[order], table.size), cols[order], mask[order], shift[order], can_change[order])
 
 
 def _plans(table: _Table) -> list[tuple[Plan, ...]]:
     """explanations.plans for every profile: subsets of actionable criteria smallest first, all rows together."""
     layout = table.layout
     threshold = layout.model.threshold
-    cards = table.cards
-    n = len(cards)
+    n = table.size
     actionable = [col for col, c in enumerate(layout.criteria) if c.actionable and col in layout.moves]
     # the moves each row may make: (N, choices) per actionable criterion
     allowed = {col: layout.moves[col][np.where(table.choice[:, col] == NONE, -1, table.choice[:, col])]
@@ -464,7 +567,8 @@ def _plans(table: _Table) -> list[tuple[Plan, ...]]:
     exact = _plan_indexes(table, found)
     result = []
     recommendations = table.recommendation.tolist()
-    for row, card in enumerate(cards):
+    values = table.values
+    for row in range(n):
         plans = []
         for target, name in enumerate(STRATEGIES):
             if target == recommendations[row]:
@@ -476,8 +580,8 @@ def _plans(table: _Table) -> list[tuple[Plan, ...]]:
             subset, ks = pick
             criteria = [layout.criteria[col] for col in subset]
             afters = [criterion.choices[k] for criterion, k in zip(criteria, ks, strict=True)]
-            changes = tuple(_new(Change, (criterion, card.values.get(criterion.name), after))
-                            for criterion, (after, _) in zip(criteria, afters, strict=True))
+            changes = tuple(_new(Change, (criterion, values[row, col], after))
+                            for col, criterion, (after, _) in zip(subset, criteria, afters, strict=True))
             plans.append(_new(Plan, (name, changes, exact[row, target])))
         result.append(tuple(plans))
     return result
@@ -542,7 +646,7 @@ class _PlanSearch:
         threshold = layout.model.threshold
         near = np.nonzero(np.abs(np.abs(index) - threshold) < NEAR_BOUNDARY)[0]
         for i in near.tolist():
-            index[i] = table.cards[rows[i]].index_with(
+            index[i] = table.card(rows[i]).index_with(
                 {layout.criteria[col].name: float(layout.choice_leans[col][k]) for col, k in zip(subset, pick,
                                                                                                   strict=True)})
         reached = decide(index, threshold)
@@ -555,7 +659,7 @@ class _PlanSearch:
                 self.best_pick[row, target] = (subset, pick)
 
 
-def _weight_sensitivity(table: _Table) -> list[tuple[WeightRange, ...]]:
+def _weight_sensitivity(table: _Table) -> WeightEntries:
     """explanations.weight_sensitivity for every profile: crossings and intervals of all answered criteria at once.
 
     Each criterion has at most two crossings, so at most three intervals: the scalar loops over them
@@ -618,12 +722,11 @@ def _weight_sensitivity(table: _Table) -> list[tuple[WeightRange, ...]]:
         slack = np.where(np.isnan(room), np.inf, room / weight)
     # each profile's ranges, least slack first, ties in model order (a stable sort), all profiles in one sort
     order = np.lexsort((slack, rows))
-    ranges = _tuples(WeightRange, layout.criterion_at[cols[order]], _or_none(low[order]), _or_none(high[order]),
-                     _NAME_AT[below[order]], _NAME_AT[above[order]])
-    return _per_row(ranges, rows[order], len(table.cards))
+    return WeightEntries(_bounds(rows[order], table.size), cols[order], low[order], high[order], below[order],
+                         above[order])
 
 
-_NAME_AT = _objects([*STRATEGIES, None])  # NONE (-1) is the last
+_NAME_AT = object_array([*STRATEGIES, None])  # NONE (-1) is the last
 
 
 def _or_none(numbers: np.ndarray) -> list[float | None]:

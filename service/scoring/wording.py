@@ -15,13 +15,15 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import product
+from itertools import pairwise
 from typing import Any, NamedTuple
 
+import numpy as np
 import orjson
 
 from service.scoring.arithmetic import CONFIDENCE_FORMULA, Value
 from service.scoring.assessment import Assessment
+from service.scoring.bulk import NONE, Explained, object_array
 from service.scoring.explanations import Change, Margin, Plan
 from service.scoring.model import FORMS, STRATEGIES, Citation, Criterion, Model, SeedReference
 
@@ -82,6 +84,22 @@ class Encoding:
     unreachable: Mapping[str, orjson.Fragment]  # target -> the whole plan that cannot reach it
     playbooks: Mapping[str, orjson.Fragment]
     model: orjson.Fragment
+    at: Positions  # the same pieces by position, for encode_explained
+
+
+@dataclass(frozen=True)
+class Positions:
+    """An Encoding's pieces by the criterion's position in the model and the value's among its choices (K at
+    most), for encode_explained to pick those of many entries at once; empty where a criterion has no choice
+    (a number's entries are written whole, each after its value)."""
+
+    factor_heads: np.ndarray  # (C, K)
+    factor_tails: np.ndarray  # (C, K, 3): favours relational, transactional, neither
+    phrases: np.ndarray  # (C, K)
+    change_heads: np.ndarray  # (C, K + 1, K): from (K: unanswered), to
+    actionable: np.ndarray  # (C,)
+    sensitivity: np.ndarray  # (C,)
+    missing: np.ndarray  # (C,)
 
 
 class WordingCache:
@@ -217,6 +235,120 @@ def encode_many(assessments: Sequence[Assessment], language: str,
     return bodies
 
 
+def encode_explained(explained: Explained, language: str, fields: Collection[str] | None = None
+                     ) -> list[dict[str, Any]]:
+    """encode() of each profile explained, in order, written from the arrays: what encode_many gives for their
+    Assessments, without making them; each kind of entry of all the profiles written together."""
+    encoding = WORDINGS.encoding(explained.model, language)
+    every = fields is None
+    recommendations = _NAME_AT[explained.recommendation].tolist()
+    margins = list(map(Margin._make, zip(_NAME_AT[explained.runner_up].tolist(), explained.distance.tolist(),
+                                         explained.close_call.tolist(), strict=True)))
+    relational = 50 * (1 + explained.index)  # Assessment.relational_score, element by element
+    columns: list[Iterable[Any]] = [recommendations, relational.tolist(), (100 - relational).tolist(),
+                                    explained.index.tolist(), explained.confidence.tolist(),
+                                    explained.coverage.tolist()]
+    sentences = [_margin_sentence(encoding.words, recommendation, margin)
+                 for recommendation, margin in zip(recommendations, margins, strict=True)]
+    sections = []
+    if every or "rationale" in fields:
+        sections.append("rationale")
+        columns.append(_explained_rationale(encoding, explained, recommendations, margins, sentences))
+    if every or "counterfactuals" in fields:
+        sections.append("counterfactuals")
+        columns.append(_explained_counterfactuals(encoding, explained))
+    if every or "plans" in fields:
+        sections.append("plans")
+        columns.append([[encoding.unreachable[plan.target] if plan.index is None else _plan(encoding.words, plan)
+                         for plan in plans] for plans in explained.plans])
+    if every or "margin" in fields:
+        sections.append("margin")
+        columns.append(map(_margin, margins, sentences))
+    if every or "sensitivity" in fields:
+        sections.append("sensitivity")
+        ranges = explained.sensitivity
+        columns.append(_per_row(list(map(b'%s%s,"upper":%s,"below":%s,"above":%s}'.__mod__, zip(
+            encoding.at.sensitivity[ranges.cols].tolist(), _numbers_json(ranges.lower.tolist()),
+            _numbers_json(ranges.upper.tolist()), _NAME_JSON[ranges.below].tolist(),
+            _NAME_JSON[ranges.above].tolist(), strict=True))), ranges.bounds))
+    if every or "missing_information" in fields:
+        sections.append("missing_information")
+        missing = explained.missing_information
+        columns.append(_per_row(list(map(b'%s%s,"can_change":%s,"largest_shift":%s}'.__mod__, zip(
+            encoding.at.missing[missing.cols].tolist(), _OUTCOMES_AT[missing.reached].tolist(),
+            _BOOLEAN_JSON[missing.can_change.astype(int)].tolist(), _numbers_json(missing.largest_shift.tolist()),
+            strict=True))), missing.bounds))
+    bodies = []
+    for recommendation, relational_score, transactional_score, index, confidence, coverage, *parts in zip(
+            *columns, strict=True):
+        body = {"recommendation": recommendation,
+                "scores": {"relational": relational_score, "transactional": transactional_score},
+                "index": index, "confidence": confidence, "coverage": coverage,
+                **dict(zip(sections, parts, strict=True)),
+                "playbook": encoding.playbooks[recommendation], "model": encoding.model}
+        bodies.append(body if every else {name: value for name, value in body.items() if name in fields})
+    return bodies
+
+
+def _explained_rationale(encoding: Encoding, explained: Explained, recommendations: list[str],
+                         margins: list[Margin], sentences: list[str]) -> list[orjson.Fragment]:
+    """_encoded_rationale of every profile explained: the factor entries of all written together, then each
+    profile's summary from the first phrases of each side."""
+    words, at, criteria = encoding.words, encoding.at, explained.model.criteria
+    factors = explained.factors
+    shares = factors.contributions
+    favours = np.where(shares > 0, 0, np.where(shares < 0, 1, 2))  # Factor.favours, as positions in _FAVOURS
+    number = factors.choice == NONE
+    choice = np.where(number, 0, factors.choice)
+    entries = list(map(b"%s%s%s".__mod__, zip(at.factor_heads[factors.cols, choice].tolist(),
+                                              _numbers_json(shares.tolist()),
+                                              at.factor_tails[factors.cols, choice, favours].tolist(), strict=True)))
+    phrases = at.phrases[factors.cols, choice]
+    for k in np.nonzero(number)[0].tolist():  # a number's entry and phrase follow its value
+        answer = _answer(words.messages, criteria[factors.cols[k]], factors.values[k], float(factors.leans[k]),
+                         words.language)
+        entries[k] = orjson.dumps(_factor_entry(answer, float(shares[k]), _FAVOURS[favours[k]]))
+        phrases[k] = answer.phrase
+    # each profile's phrases of each side in factor order: entries sorted by (profile, side), a stable sort
+    rows = np.repeat(np.arange(explained.size), np.diff(factors.bounds))
+    sides = rows * len(_FAVOURS) + favours
+    order = np.argsort(sides, kind="stable")
+    ordered = phrases[order].tolist()
+    starts = np.searchsorted(sides[order], np.arange(explained.size * len(_FAVOURS) + 1)).tolist()
+    fragments = []
+    for row, (recommendation, margin, sentence, (start, end)) in enumerate(zip(
+            recommendations, margins, sentences, pairwise(factors.bounds), strict=True)):
+        side = row * len(_FAVOURS)
+        relational, transactional = starts[side], starts[side + 1]
+        phrases_by_side = {"relational": ordered[relational:min(relational + SUMMARY_FACTORS, transactional)],
+                           "transactional": ordered[transactional:min(transactional + SUMMARY_FACTORS,
+                                                                       starts[side + 2])]}
+        summary = _summary(words, recommendation, phrases_by_side, margin, sentence)
+        fragments.append(orjson.Fragment(b'{"summary":%s,"factors":[%s]}' % (_json(summary),
+                                                                              b",".join(entries[start:end]))))
+    return fragments
+
+
+def _explained_counterfactuals(encoding: Encoding, explained: Explained) -> list[orjson.Fragment]:
+    """The counterfactual entries of every profile explained, written together, then cut profile by profile."""
+    at, criteria = encoding.at, explained.model.criteria
+    changes = explained.counterfactuals
+    number = changes.after_choice == NONE
+    heads = at.change_heads[changes.cols, np.where(changes.before_choice == NONE, at.change_heads.shape[1] - 1,
+                                                   changes.before_choice),
+                            np.where(number, 0, changes.after_choice)].tolist()
+    for k in np.nonzero(number)[0].tolist():  # a number's values cannot be known before
+        heads[k] = _change_head(criteria[changes.cols[k]], changes.before[k], changes.after[k])
+    return _per_row(list(map(b"%s%s%s%s}".__mod__, zip(
+        heads, _NAME_JSON[changes.reached].tolist(), at.actionable[changes.cols].tolist(),
+        _numbers_json(changes.index.tolist()), strict=True))), changes.bounds)
+
+
+def _per_row(entries: list[bytes], bounds: list[int]) -> list[orjson.Fragment]:
+    """Entries in row order as one JSON list per row."""
+    return [orjson.Fragment(b"[%s]" % b",".join(entries[start:end])) for start, end in pairwise(bounds)]
+
+
 def _change_head(criterion: Criterion, before: Value | None, after: Value) -> bytes:
     """A counterfactual entry up to its recommendation: made once per model between options (Encoding.changes), and
     for each entry of a number criterion, whose values cannot be known before."""
@@ -321,27 +453,56 @@ def _encoding(model: Model, words: Wording) -> Encoding:
         head = orjson.dumps(answer.head)[:-1] + b',"contribution":'
         tail = b',"reason":%s,"source":%s}' % (
             _json(answer.reason), _json({"section": answer.section, "quote": answer.quote}))
-        return head, {favours: b',"favours":"%s"%s' % (favours.encode(), tail)
-                      for favours in ("relational", "transactional", "neither")}, answer.phrase
+        return head, {favours: b',"favours":"%s"%s' % (favours.encode(), tail) for favours in _FAVOURS}, answer.phrase
 
+    factors = {name: {value: factor(answer) for value, answer in options.items()}
+               for name, options in words.answers.items()}
+    missing = {name: orjson.dumps({"criterion": name, "label": label, "question": question})[:-1] + b',"outcomes":'
+               for name, (label, question) in words.questions.items()}
+    sensitivity = {c.name: orjson.dumps({"criterion": c.name, "weight": c.weight})[:-1] + b',"lower":'
+                   for c in model.criteria}
+    changes = {(c.name, before, after): _change_head(c, before, after)
+               for c in model.criteria if c.number is None
+               for before in (None, *(value for value, _ in c.choices)) for after, _ in c.choices}
+    actionable = {c.name: b',"actionable":%s,"index":' % _json(c.actionable) for c in model.criteria}
     return Encoding(
         words=words,
-        factors={name: {value: factor(answer) for value, answer in options.items()}
-                 for name, options in words.answers.items()},
-        missing={name: orjson.dumps({"criterion": name, "label": label, "question": question})[:-1]
-                 + b',"outcomes":' for name, (label, question) in words.questions.items()},
-        sensitivity={c.name: orjson.dumps({"criterion": c.name, "weight": c.weight})[:-1] + b',"lower":'
-                     for c in model.criteria},
-        changes={(c.name, before, after): _change_head(c, before, after)
-                 for c in model.criteria if c.number is None
-                 for before in (None, *(value for value, _ in c.choices)) for after, _ in c.choices},
-        actionable={c.name: b',"actionable":%s,"index":' % _json(c.actionable) for c in model.criteria},
+        factors=factors,
+        missing=missing,
+        sensitivity=sensitivity,
+        changes=changes,
+        actionable=actionable,
         unreachable={name: orjson.Fragment(orjson.dumps({"target": name, "reachable": False, "changes": [],
                                                          "index": None, "summary": sentence}))
                      for name, sentence in words.unreachable.items()},
         playbooks={name: orjson.Fragment(orjson.dumps(_playbook(text))) for name, text in words.playbooks.items()},
         model=orjson.Fragment(orjson.dumps({"id": model.id, "version": model.version})),
+        at=_positions(model, factors, changes, [actionable, sensitivity, missing]),
     )
+
+
+def _positions(model: Model, factors: Mapping[str, Mapping[str, tuple[bytes, Mapping[str, bytes], str]]],
+               changes: Mapping[tuple[str, str | None, str], bytes], by_criterion: list[Mapping[str, bytes]]
+               ) -> Positions:
+    """The pieces of an Encoding laid out by position (Positions)."""
+    criteria = model.criteria
+    k = max(len(c.choices) for c in criteria)
+    size = len(criteria)
+    factor_heads, phrases = np.full((size, k), b"", dtype=object), np.full((size, k), "", dtype=object)
+    factor_tails = np.full((size, k, len(_FAVOURS)), b"", dtype=object)
+    change_heads = np.full((size, k + 1, k), b"", dtype=object)
+    for col, c in enumerate(criteria):
+        if c.number is not None:  # a number's pieces follow its value
+            continue
+        values = [value for value, _ in c.choices]
+        for i, value in enumerate(values):
+            factor_heads[col, i], tails, phrases[col, i] = factors[c.name][value]
+            factor_tails[col, i] = [tails[favours] for favours in _FAVOURS]
+        for i, before in [*enumerate(values), (k, None)]:
+            change_heads[col, i, :len(values)] = [changes[c.name, before, after] for after in values]
+    actionable, sensitivity, missing = ([pieces[c.name] for c in criteria] for pieces in by_criterion)
+    return Positions(factor_heads, factor_tails, phrases, change_heads, object_array(actionable),
+                     object_array(sensitivity), object_array(missing))
 
 
 def _encoded_rationale(encoding: Encoding, assessment: Assessment, margin_sentence: str,
@@ -369,10 +530,15 @@ def _encoded_rationale(encoding: Encoding, assessment: Assessment, margin_senten
 
 
 _json = orjson.dumps
+_FAVOURS = ("relational", "transactional", "neither")
 _NAMES = {None: b"null", **{name: _json(name) for name in STRATEGIES}}
-# every outcomes tuple a missing answer can have: the strategies it reaches, in STRATEGIES order
-_OUTCOMES = {reached: _json(reached) for reached in (tuple(s for s, bit in zip(STRATEGIES, bits, strict=True) if bit)
-                                                     for bits in product((False, True), repeat=len(STRATEGIES)))}
+_NAME_AT = object_array([*STRATEGIES, None])  # by index into STRATEGIES, NONE (-1) the last
+_NAME_JSON = object_array([_NAMES[name] for name in _NAME_AT])
+_BOOLEAN_JSON = object_array([b"false", b"true"])
+# every outcomes tuple a missing answer can have (the strategies it reaches, in STRATEGIES order), by bit mask
+_REACHED = [tuple(s for bit, s in enumerate(STRATEGIES) if mask >> bit & 1) for mask in range(2 ** len(STRATEGIES))]
+_OUTCOMES = {reached: _json(reached) for reached in _REACHED}
+_OUTCOMES_AT = object_array([_OUTCOMES[reached] for reached in _REACHED])
 
 
 def _numbers_json(numbers: list[float | None]) -> list[bytes]:

@@ -20,8 +20,7 @@ from service.messages import field_message, message
 from service.registry import LoadedModel, ModelRegistry
 from service.request_body import json_object
 from service.schemas.responses import assessment_bodies, assessment_body
-from service.scoring import STRATEGIES, Assessment, assess
-from service.scoring.bulk import assess_many
+from service.scoring import STRATEGIES, Assessment, Decision, assess, explain_many
 from service.validation import invalid_profile
 
 blueprint = Blueprint("assessments", __name__)
@@ -66,7 +65,7 @@ class DecisionLog:
         self.with_profiles = current_app.config["LOG_PROFILES"]
         self.lines: list[dict[str, Any]] = []
 
-    def add(self, assessment_id: str, external_id: str | None, assessment: Assessment, document: dict[str, Any],
+    def add(self, assessment_id: str, external_id: str | None, decision: Decision, document: dict[str, Any],
             started: float) -> None:
         line = {
             "event": "assessment",
@@ -74,9 +73,9 @@ class DecisionLog:
             "assessment_id": assessment_id,
             "external_id": external_id,
             "model": self.model,
-            "recommendation": assessment.recommendation,
-            "index": assessment.index,
-            "confidence": assessment.confidence,
+            "recommendation": decision.recommendation,
+            "index": decision.index,
+            "confidence": decision.confidence,
             "language": self.language,
             "latency_ms": round((time.perf_counter() - started) * 1000, 3),
         }
@@ -85,7 +84,8 @@ class DecisionLog:
         self.lines.append(line)
 
     def add_assessed(self, assessed: Assessed, document: dict[str, Any], started: float) -> None:
-        self.add(assessed.assessment_id, assessed.profile.get("external_id"), assessed.assessment, document, started)
+        self.add(assessed.assessment_id, assessed.profile.get("external_id"), assessed.assessment.decision, document,
+                 started)
 
     def write(self) -> None:
         log_decisions(self.lines)
@@ -164,14 +164,14 @@ def assess_batch() -> tuple[dict[str, Any], int, dict[str, str]]:
     tally: Counter[str] = Counter()
     decisions = DecisionLog(loaded)
     valid_profiles = [p for *_, p in valid]
-    assessments = assess_many(loaded.model, valid_profiles)
+    explained = explain_many(loaded.model, valid_profiles)
     ids = assessment_ids(len(valid))
-    bodies = assessment_bodies(assessments, valid_profiles, g.language, ids, g.fields)
-    for (index, document, profile), assessment, assessment_id, body in zip(valid, assessments, ids, bodies,
-                                                                           strict=True):
+    bodies = assessment_bodies(explained, valid_profiles, g.language, ids, g.fields)
+    for (index, document, profile), decision, assessment_id, body in zip(valid, explained.decisions(), ids, bodies,
+                                                                         strict=True):
         results[index] = {"index": index, "status": 200, "assessment": body}
-        decisions.add(assessment_id, profile.get("external_id"), assessment, document, started)
-        tally[assessment.recommendation] += 1
+        decisions.add(assessment_id, profile.get("external_id"), decision, document, started)
+        tally[decision.recommendation] += 1
     decisions.write()
     metrics.record_assessments(tally.elements())
     counts = {strategy: tally[strategy] for strategy in STRATEGIES} | {"invalid": len(results) - tally.total()}

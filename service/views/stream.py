@@ -61,18 +61,20 @@ def assess_stream() -> Response:
     else:
         head, write = b"", functools.partial(rows.ndjson_lines, problem_body=_problem_body)
         fields = selection
-    return Response(stream_with_context(_generate(loaded, challenger, source, language, fields, head, write)),
+    return Response(stream_with_context(_generate(loaded, challenger, source, language, fields, answer == rows.CSV,
+                                                  head, write)),
                     mimetype=answer, headers={"Content-Language": language})
 
 
 def _generate(loaded: LoadedModel, challenger: LoadedModel | None, source: Iterator[rows.Row], language: str,
-              fields: rows.Selection, head: bytes, write: Callable[[list[rows.Result]], bytes]) -> Iterator[bytes]:
+              fields: rows.Selection, assessments: bool, head: bytes, write: Callable[[list[rows.Result]], bytes]
+              ) -> Iterator[bytes]:
     if head:
         yield head
     for chunk in rows.chunks(source, seconds=CHUNK_SECONDS):
         heartbeat.beat()
         started = time.perf_counter()
-        results = rows.score_apart(loaded, chunk, language, _fault, challenger, _problem_body, fields)
+        results = rows.score_apart(loaded, chunk, language, _fault, challenger, _problem_body, fields, assessments)
         _account(loaded, challenger, results, started)
         yield write(results)
 
@@ -94,16 +96,16 @@ def _account(loaded: LoadedModel, challenger: LoadedModel | None, results: list[
     recommendations = []
     decisions = DecisionLog(loaded)
     for result in results:
-        assessment = result.assessment
-        if assessment is None:
+        decision = result.decision
+        if decision is None:
             assert result.problem is not None
             if result.problem.fields:
                 metrics.record_validation_failures(result.problem.fields, loaded.fields)
             continue
-        recommendations.append(assessment.recommendation)
+        recommendations.append(decision.recommendation)
         document = result.row.document or {}
         assert result.assessment_id is not None
-        decisions.add(result.assessment_id, document.get("external_id"), assessment, document, started)
+        decisions.add(result.assessment_id, document.get("external_id"), decision, document, started)
         if challenger is not None:
             metrics.record_shadow_assessment(loaded.model.key, challenger.model.key, result.agrees)
     decisions.write()

@@ -84,7 +84,7 @@ def without_id(assessment: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("language", ["en", "pl"])
 def test_each_line_is_what_assess_gives_in_input_order(app: Flask, client: FlaskClient, model: Model,
                                                        language: str) -> None:
-    profiles = [*PROFILES, *random_profiles(model, 300)]  # more than one chunk of assess_many
+    profiles = [*PROFILES, *random_profiles(model, 300)]  # more than one chunk of explain_many
     response = stream(app, jsonl(*profiles), **{"Accept-Language": language})
     assert response.status_code == 200 and response.headers["Content-Language"] == language
     items = check_lines(response.get_data())
@@ -259,14 +259,14 @@ def test_compare_gives_each_line_the_second_models_answer(two_models: Flask, mod
 def test_a_row_that_breaks_the_service_is_a_500_for_that_row_alone(app: Flask, model: Model,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Fault injection (no real input is known to break the core): the chunk is retried row by row."""
-    real = rows.assess_many
+    real = rows.explain_many
 
-    def breaks_on_crm_7(model: Model, profiles: list[dict[str, Any]]) -> list[Any]:
+    def breaks_on_crm_7(model: Model, profiles: list[dict[str, Any]]) -> Any:
         if any(profile.get("external_id") == "crm-7" for profile in profiles):
             raise ZeroDivisionError("injected")
         return real(model, profiles)
 
-    monkeypatch.setattr(rows, "assess_many", breaks_on_crm_7)
+    monkeypatch.setattr(rows, "explain_many", breaks_on_crm_7)
     items = check_lines(stream(app, jsonl(*random_profiles(model, 100))).get_data())
     assert [item["index"] for item in items] == list(range(100))
     assert [item["index"] for item in items if item["status"] != 200] == [7]

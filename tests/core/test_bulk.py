@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.scoring import LANGUAGES, Model, assess, encode, encode_many, load_models, render
-from service.scoring.bulk import assess_many
+from service.scoring.bulk import assess_many, explain_many
+from service.scoring.wording import encode_explained
 from tests.support.models import ROOT
 from tests.support.profiles import profiles
 
@@ -26,6 +27,9 @@ def assert_same(model: Model, batch: list[dict[str, Any]]) -> None:
     assessments = assess_many(model, batch)
     # the batch's answers, encoded all together (their numbers written in one call per kind)
     together = {language: encode_many(assessments, language) for language in LANGUAGES}
+    # and written from the arrays, without Assessments (the batch's, the stream's)
+    explained = explain_many(model, batch)
+    written = {language: encode_explained(explained, language) for language in LANGUAGES}
     for n, (profile, many) in enumerate(zip(batch, assessments, strict=True)):
         one = assess(model, profile)
         for field in FIELDS:
@@ -35,6 +39,7 @@ def assert_same(model: Model, batch: list[dict[str, Any]]) -> None:
             assert orjson.dumps(render(many, language)) == plain, (language, profile)
             assert orjson.dumps(encode(many, language)) == plain, (language, profile)
             assert orjson.dumps(together[language][n]) == plain, (language, profile)
+            assert orjson.dumps(written[language][n]) == plain, (language, profile)
 
 
 def random_profiles(model: Model, count: int, seed: int) -> list[dict[str, Any]]:
@@ -93,14 +98,17 @@ def test_an_encoded_answer_cut_to_some_fields_is_the_plain_one_cut_alike(key: st
     names = list(render(assess(model, random_profiles(model, 1, seed=2)[0]), "en"))
     batch = random_profiles(model, 100, seed=3)
     assessments, many = [assess(model, profile) for profile in batch], assess_many(model, batch)
+    explained = explain_many(model, batch)
     for _ in range(20):
         fields = frozenset(rng.sample(names, rng.randint(1, len(names))))
         for language in LANGUAGES:
             together = encode_many(many, language, fields)
-            for profile, assessment, encoded in zip(batch, assessments, together, strict=True):
+            written = encode_explained(explained, language, fields)
+            for profile, assessment, encoded, from_arrays in zip(batch, assessments, together, written, strict=True):
                 plain = {name: value for name, value in render(assessment, language).items() if name in fields}
                 assert orjson.dumps(encode(assessment, language, fields)) == orjson.dumps(plain), (fields, profile)
                 assert orjson.dumps(encoded) == orjson.dumps(plain), (fields, profile)
+                assert orjson.dumps(from_arrays) == orjson.dumps(plain), (fields, profile)
 
 
 def test_numbers_are_rounded_as_python_rounds_them() -> None:
