@@ -139,9 +139,11 @@ def json_object(request: Request, max_depth: int, max_bytes: int | None = None) 
     return parse_object(raw, max_depth)
 
 
-# orjson reads an integer over 64 bits as a float, which is at least this large; such an integer has 19 digits or more
+# orjson reads an integer over 64 bits as a float, which is at least this large; such an integer is written with 19
+# digits or more, neither a fraction's nor followed by one or by an exponent (a float's digits, which orjson and the
+# strict decoder read alike: a small float such as 0.0015864014143305294 has a run of 19 too)
 _BEYOND_64_BITS = 2.0**63
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+_LONG_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{19,}(?![0-9.eE])")
 
 
 def _members_within(document: dict[str, Any], limit: int) -> int | None:
@@ -176,7 +178,7 @@ def _read_fast(raw: bytes, max_depth: int) -> dict[str, Any] | None:
     orjson is as strict (no NaN, no infinite number, no lone surrogate, UTF-8 only) but for two things,
     which send a body the strict way: a member repeated (orjson keeps the last; an object holding fewer
     members than the text has colons outside strings) and an integer over 64 bits (orjson makes it a float, of
-    2**63 or more: where the text has 19 digits in a row, any such float sends the body the strict way). A body
+    2**63 or more: where the text has an integer of 19 digits, any such float sends the body the strict way). A body
     nested deeper than `max_depth` goes the strict way too, which says so.
     """
     try:
@@ -188,7 +190,7 @@ def _read_fast(raw: bytes, max_depth: int) -> dict[str, Any] | None:
     members = _members_within(document, max_depth)
     if members is None or (raw.count(b":") != members and _STRING.sub(b'""', raw).count(b":") != members):
         return None
-    if _LONG_NUMBER.search(raw) and _holds_a_large_float(document):
+    if _LONG_INTEGER.search(raw) and _holds_a_large_float(document):
         return None
     return document
 

@@ -75,7 +75,10 @@ def test_a_plain_body_takes_the_fast_reading() -> None:
     assert _read_fast(b'{"a": 1e19}', DEPTH) is not None  # a float written as one: read alike
     assert _read_fast(b'{"a": 2.5, "b": "12345678901234567890"}', DEPTH) is not None  # digits, but no large float
     for long in (b"18446744073709551616", b"-9223372036854775809", b"[1, 123456789012345678901234]",
-                 b"10000000000000000000.0"):
-        assert _read_fast(b'{"a": %s}' % long, DEPTH) is None  # over 64 bits (or a float as large): the strict way
+                 b'"x", "b": 12345678901234567890123'):
+        assert _read_fast(b'{"a": %s}' % long, DEPTH) is None  # an integer over 64 bits: the strict way
+    for large in (b"10000000000000000000.0", b"12345678901234567890e2", b"-12345678901234567890.5E-3"):
+        raw = b'{"a": %s}' % large  # a float of 19 digits or more, which both readings read alike
+        assert _read_fast(raw, DEPTH) == _parse_strictly(raw, DEPTH)
     assert _read_fast(b'{"a": 1, "a": 2}', DEPTH) is None
     assert _read_fast(b'{"a": [[{"b": 1}]]}', 3) is None  # too deep: the strict way, which says so
