@@ -15,7 +15,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, pairwise
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -267,17 +267,19 @@ def encode_explained(explained: Explained, language: str, fields: Collection[str
     if every or "sensitivity" in fields:
         sections.append("sensitivity")
         ranges = explained.sensitivity
-        columns.append(_per_row(list(map(b'%s%s,"upper":%s,"below":%s,"above":%s}'.__mod__, zip(
-            encoding.at.sensitivity[ranges.cols].tolist(), _numbers_json(ranges.lower.tolist()),
-            _numbers_json(ranges.upper.tolist()), _NAME_JSON[ranges.below].tolist(),
-            _NAME_JSON[ranges.above].tolist(), strict=True))), ranges.bounds))
+        count = len(ranges.cols)
+        columns.append(_fragments([encoding.at.sensitivity[ranges.cols].tolist(), _numbers_json(ranges.lower.tolist()),
+                               [b',"upper":'] * count, _numbers_json(ranges.upper.tolist()), [b',"below":'] * count,
+                               _NAME_JSON[ranges.below].tolist(), [b',"above":'] * count,
+                               _NAME_JSON[ranges.above].tolist(), [b"}"] * count], ranges.bounds))
     if every or "missing_information" in fields:
         sections.append("missing_information")
         missing = explained.missing_information
-        columns.append(_per_row(list(map(b'%s%s,"can_change":%s,"largest_shift":%s}'.__mod__, zip(
-            encoding.at.missing[missing.cols].tolist(), _OUTCOMES_AT[missing.reached].tolist(),
-            _BOOLEAN_JSON[missing.can_change.astype(int)].tolist(), _numbers_json(missing.largest_shift.tolist()),
-            strict=True))), missing.bounds))
+        count = len(missing.cols)
+        columns.append(_fragments([encoding.at.missing[missing.cols].tolist(), _OUTCOMES_AT[missing.reached].tolist(),
+                               [b',"can_change":'] * count, _BOOLEAN_JSON[missing.can_change.astype(int)].tolist(),
+                               [b',"largest_shift":'] * count, _numbers_json(missing.largest_shift.tolist()),
+                               [b"}"] * count], missing.bounds))
     bodies = []
     for recommendation, relational_score, transactional_score, index, confidence, coverage, *parts in zip(
             *columns, strict=True):
@@ -300,15 +302,16 @@ def _explained_rationale(encoding: Encoding, explained: Explained, recommendatio
     favours = np.where(shares > 0, 0, np.where(shares < 0, 1, 2))  # Factor.favours, as positions in _FAVOURS
     number = factors.choice == NONE
     choice = np.where(number, 0, factors.choice)
-    entries = list(map(b"%s%s%s".__mod__, zip(at.factor_heads[factors.cols, choice].tolist(),
-                                              _numbers_json(shares.tolist()),
-                                              at.factor_tails[factors.cols, choice, favours].tolist(), strict=True)))
+    heads, contributions = at.factor_heads[factors.cols, choice].tolist(), _numbers_json(shares.tolist())
+    tails = at.factor_tails[factors.cols, choice, favours].tolist()
     phrases = at.phrases[factors.cols, choice]
-    for k in np.nonzero(number)[0].tolist():  # a number's entry and phrase follow its value
+    for k in np.nonzero(number)[0].tolist():  # a number's entry and phrase follow its value: written whole
         answer = _answer(words.messages, criteria[factors.cols[k]], factors.values[k], float(factors.leans[k]),
                          words.language)
-        entries[k] = orjson.dumps(_factor_entry(answer, float(shares[k]), _FAVOURS[favours[k]]))
+        heads[k], contributions[k], tails[k] = orjson.dumps(_factor_entry(answer, float(shares[k]),
+                                                                          _FAVOURS[favours[k]])), b"", b""
         phrases[k] = answer.phrase
+    entries = _lists([heads, contributions, tails], factors.bounds)
     # each profile's phrases of each side in factor order: entries sorted by (profile, side), a stable sort
     rows = np.repeat(np.arange(explained.size), np.diff(factors.bounds))
     sides = rows * len(_FAVOURS) + favours
@@ -316,16 +319,15 @@ def _explained_rationale(encoding: Encoding, explained: Explained, recommendatio
     ordered = phrases[order].tolist()
     starts = np.searchsorted(sides[order], np.arange(explained.size * len(_FAVOURS) + 1)).tolist()
     fragments = []
-    for row, (recommendation, margin, sentence, (start, end)) in enumerate(zip(
-            recommendations, margins, sentences, pairwise(factors.bounds), strict=True)):
+    for row, (recommendation, margin, sentence, row_entries) in enumerate(zip(
+            recommendations, margins, sentences, entries, strict=True)):
         side = row * len(_FAVOURS)
         relational, transactional = starts[side], starts[side + 1]
         phrases_by_side = {"relational": ordered[relational:min(relational + SUMMARY_FACTORS, transactional)],
                            "transactional": ordered[transactional:min(transactional + SUMMARY_FACTORS,
                                                                        starts[side + 2])]}
         summary = _summary(words, recommendation, phrases_by_side, margin, sentence)
-        fragments.append(orjson.Fragment(b'{"summary":%s,"factors":[%s]}' % (_json(summary),
-                                                                              b",".join(entries[start:end]))))
+        fragments.append(orjson.Fragment(b'{"summary":%s,"factors":%s}' % (_json(summary), row_entries)))
     return fragments
 
 
@@ -339,14 +341,25 @@ def _explained_counterfactuals(encoding: Encoding, explained: Explained) -> list
                             np.where(number, 0, changes.after_choice)].tolist()
     for k in np.nonzero(number)[0].tolist():  # a number's values cannot be known before
         heads[k] = _change_head(criteria[changes.cols[k]], changes.before[k], changes.after[k])
-    return _per_row(list(map(b"%s%s%s%s}".__mod__, zip(
-        heads, _NAME_JSON[changes.reached].tolist(), at.actionable[changes.cols].tolist(),
-        _numbers_json(changes.index.tolist()), strict=True))), changes.bounds)
+    return _fragments([heads, _NAME_JSON[changes.reached].tolist(), at.actionable[changes.cols].tolist(),
+                   _numbers_json(changes.index.tolist()), [b"}"] * len(heads)], changes.bounds)
 
 
-def _per_row(entries: list[bytes], bounds: list[int]) -> list[orjson.Fragment]:
-    """Entries in row order as one JSON list per row."""
-    return [orjson.Fragment(b"[%s]" % b",".join(entries[start:end])) for start, end in pairwise(bounds)]
+def _fragments(columns: Sequence[list[bytes]], bounds: list[int]) -> list[orjson.Fragment]:
+    """_lists, for orjson to write as they are."""
+    return list(map(orjson.Fragment, _lists(columns, bounds)))
+
+
+def _lists(columns: Sequence[list[bytes]], bounds: list[int]) -> list[bytes]:
+    """Per row, the JSON list of its entries ([bounds[r], bounds[r + 1])), entry k the k-th piece of each column
+    one after another: one join per row, no concatenation per entry."""
+    commas = [b","] * bounds[-1]
+    for end in bounds[1:]:
+        if end:
+            commas[end - 1] = b""  # the last of its row (an empty row's end is the last of a row before)
+    pieces = list(chain.from_iterable(zip(*columns, commas, strict=True)))
+    width = len(columns) + 1
+    return [b"[%s]" % b"".join(pieces[width * start:width * end]) for start, end in pairwise(bounds)]
 
 
 def _change_head(criterion: Criterion, before: Value | None, after: Value) -> bytes:
