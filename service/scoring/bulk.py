@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, pairwise
+from operator import methodcaller
 from typing import Any, TypeVar
 
 import numpy as np
@@ -282,14 +283,15 @@ class _Table:
         try:
             for col, criterion in enumerate(criteria):
                 name, answers = criterion.name, layout.answers[col]
-                column = [profile.get(name) for profile in profiles]
-                rows = [row for row, value in enumerate(column) if value is not None]
-                given = [column[row] for row in rows]
+                column = object_array(list(map(methodcaller("get", name), profiles)))
+                present = np.not_equal(column, None)
+                rows = np.nonzero(present)[0]
+                given = column[present].tolist()
                 if answers is None:  # a number: scored as it is
                     scored, found = given, [criterion.lean(value) for value in given]
                     number_table[rows, col] = given
                 else:
-                    triples = [answers[value] for value in given]  # (as scored, lean, position)
+                    triples = list(map(answers.__getitem__, given))  # (as scored, lean, position)
                     scored, found, positions = zip(*triples, strict=True) if triples else ((), (), ())
                     choice_table[rows, col] = positions
                 answered[rows, col] = True
