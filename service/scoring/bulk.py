@@ -104,7 +104,7 @@ class Explained:
 
     def decisions(self) -> list[Decision]:
         """Each profile's Decision, in order."""
-        return _tuples(Decision, _NAME_AT[self.recommendation], self.index, self.confidence)
+        return _tuples(Decision, NAME_AT[self.recommendation], self.index, self.confidence)
 
     def assessments(self) -> list[Assessment]:
         """The Assessment of each profile, in order: what assess() gives for it."""
@@ -112,17 +112,17 @@ class Explained:
         factors, changes = self.factors, self.counterfactuals
         ranges, missing = self.sensitivity, self.missing_information
         counterfactuals = _tuples(Counterfactual, _tuples(Change, criteria[changes.cols], changes.before,
-                                                          changes.after), changes.index, _NAME_AT[changes.reached])
+                                                          changes.after), changes.index, NAME_AT[changes.reached])
         columns = zip(
             _per_row(_tuples(Factor, criteria[factors.cols], factors.values, factors.leans, factors.contributions),
                      factors.bounds),
             self.confidence.tolist(),
             _per_row(counterfactuals, changes.bounds),
             self.plans,
-            _tuples(Margin, _NAME_AT[self.runner_up], self.distance, self.close_call),
+            _tuples(Margin, NAME_AT[self.runner_up], self.distance, self.close_call),
             _per_row(_tuples(WeightRange, criteria[ranges.cols], _or_none(ranges.lower), _or_none(ranges.upper),
-                             _NAME_AT[ranges.below], _NAME_AT[ranges.above]), ranges.bounds),
-            _per_row(_tuples(MissingAnswer, criteria[missing.cols], _REACHED_AT[missing.reached],
+                             NAME_AT[ranges.below], NAME_AT[ranges.above]), ranges.bounds),
+            _per_row(_tuples(MissingAnswer, criteria[missing.cols], REACHED_AT[missing.reached],
                              missing.largest_shift, missing.can_change), missing.bounds),
             strict=True)
         return [Assessment(self.model, table.card(row), *fields) for row, fields in enumerate(columns)]
@@ -170,6 +170,12 @@ def object_array(items: list[Any]) -> np.ndarray:
     found = np.empty(len(items), dtype=object)
     found[:] = items
     return found
+
+
+NAME_AT = object_array([*STRATEGIES, None])  # the strategies by index into STRATEGIES; NONE (-1) is the last
+# the strategies a missing answer can lead to, by bit mask (bit s: STRATEGIES[s]), in STRATEGIES order
+REACHED_AT = object_array([tuple(name for s, name in enumerate(STRATEGIES) if mask >> s & 1)
+                           for mask in range(2 ** len(STRATEGIES))])
 
 
 def _tuples(kind: type[T], *columns: np.ndarray | list[Any]) -> list[T]:
@@ -479,8 +485,6 @@ def _counterfactuals(table: _Table) -> CounterfactualEntries:
                                  after_choice[order], exact_index[order], outcomes[order])
 
 
-# the strategies a missing answer can lead to, by bit mask (bit s: STRATEGIES[s]), in STRATEGIES order
-_REACHED_AT = object_array([tuple(name for s, name in enumerate(STRATEGIES) if mask >> s & 1) for mask in range(8)])
 
 
 def _missing_information(table: _Table) -> MissingEntries:
@@ -728,7 +732,6 @@ def _weight_sensitivity(table: _Table) -> WeightEntries:
                          above[order])
 
 
-_NAME_AT = object_array([*STRATEGIES, None])  # NONE (-1) is the last
 
 
 def _or_none(numbers: np.ndarray) -> list[float | None]:

@@ -6,8 +6,10 @@ a render only adds the numbers and the sentences that name the profile's own ans
 
 `render` gives plain dicts and lists. `encode` gives the same answer for orjson to write, with what is the same
 for every profile (a factor's labels, reason and source; a missing answer's question; a playbook) serialised once
-per model and language as an `Encoding`, so an answer costs its numbers and sentences, not its ~12 KB of text:
-orjson.dumps of the one is byte for byte orjson.dumps of the other (tests/core/test_bulk.py).
+per model and language as an `Encoding`, so an answer costs its numbers and sentences, not its ~12 KB of text.
+`encode_explained` writes the same answers for many profiles from bulk.explain_many's arrays, without an
+Assessment: the batch's, the stream's and the command's. orjson.dumps of each is byte for byte orjson.dumps of
+render's (tests/core/test_bulk.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import orjson
 
 from service.scoring.arithmetic import CONFIDENCE_FORMULA, Value
 from service.scoring.assessment import Assessment
-from service.scoring.bulk import NONE, Explained, object_array
+from service.scoring.bulk import NAME_AT, NONE, REACHED_AT, Explained, object_array
 from service.scoring.explanations import Change, Margin, Plan
 from service.scoring.model import FORMS, STRATEGIES, Citation, Criterion, Model, SeedReference
 
@@ -182,7 +184,7 @@ def encode(assessment: Assessment, language: str, fields: Collection[str] | None
 
 def encode_many(assessments: Sequence[Assessment], language: str,
                 fields: Collection[str] | None = None) -> list[dict[str, Any]]:
-    """encode() of each assessment, in order; the numbers of them all written in one call per kind (a batch's)."""
+    """encode() of each assessment, in order; the numbers of them all written in one call per kind."""
     every = fields is None
     # each kind of number of every assessment as orjson writes it, taken in order by the loop below
     contributions = iter(_numbers_json([share for a in assessments for *_, share in a.factors])
@@ -241,8 +243,8 @@ def encode_explained(explained: Explained, language: str, fields: Collection[str
     Assessments, without making them; each kind of entry of all the profiles written together."""
     encoding = WORDINGS.encoding(explained.model, language)
     every = fields is None
-    recommendations = _NAME_AT[explained.recommendation].tolist()
-    margins = list(map(Margin._make, zip(_NAME_AT[explained.runner_up].tolist(), explained.distance.tolist(),
+    recommendations = NAME_AT[explained.recommendation].tolist()
+    margins = list(map(Margin._make, zip(NAME_AT[explained.runner_up].tolist(), explained.distance.tolist(),
                                          explained.close_call.tolist(), strict=True)))
     relational = 50 * (1 + explained.index)  # Assessment.relational_score, element by element
     columns: list[Iterable[Any]] = [recommendations, relational.tolist(), (100 - relational).tolist(),
@@ -268,18 +270,20 @@ def encode_explained(explained: Explained, language: str, fields: Collection[str
         sections.append("sensitivity")
         ranges = explained.sensitivity
         count = len(ranges.cols)
-        columns.append(_fragments([encoding.at.sensitivity[ranges.cols].tolist(), _numbers_json(ranges.lower.tolist()),
-                               [b',"upper":'] * count, _numbers_json(ranges.upper.tolist()), [b',"below":'] * count,
-                               _NAME_JSON[ranges.below].tolist(), [b',"above":'] * count,
-                               _NAME_JSON[ranges.above].tolist(), [b"}"] * count], ranges.bounds))
+        columns.append(_fragments([
+            encoding.at.sensitivity[ranges.cols].tolist(), _numbers_json(ranges.lower.tolist()),
+            [b',"upper":'] * count, _numbers_json(ranges.upper.tolist()), [b',"below":'] * count,
+            _NAME_JSON[ranges.below].tolist(), [b',"above":'] * count, _NAME_JSON[ranges.above].tolist(),
+            [b"}"] * count], ranges.bounds))
     if every or "missing_information" in fields:
         sections.append("missing_information")
         missing = explained.missing_information
         count = len(missing.cols)
-        columns.append(_fragments([encoding.at.missing[missing.cols].tolist(), _OUTCOMES_AT[missing.reached].tolist(),
-                               [b',"can_change":'] * count, _BOOLEAN_JSON[missing.can_change.astype(int)].tolist(),
-                               [b',"largest_shift":'] * count, _numbers_json(missing.largest_shift.tolist()),
-                               [b"}"] * count], missing.bounds))
+        columns.append(_fragments([
+            encoding.at.missing[missing.cols].tolist(), _OUTCOMES_AT[missing.reached].tolist(),
+            [b',"can_change":'] * count, _BOOLEAN_JSON[missing.can_change.astype(int)].tolist(),
+            [b',"largest_shift":'] * count, _numbers_json(missing.largest_shift.tolist()), [b"}"] * count],
+            missing.bounds))
     bodies = []
     for recommendation, relational_score, transactional_score, index, confidence, coverage, *parts in zip(
             *columns, strict=True):
@@ -342,7 +346,7 @@ def _explained_counterfactuals(encoding: Encoding, explained: Explained) -> list
     for k in np.nonzero(number)[0].tolist():  # a number's values cannot be known before
         heads[k] = _change_head(criteria[changes.cols[k]], changes.before[k], changes.after[k])
     return _fragments([heads, _NAME_JSON[changes.reached].tolist(), at.actionable[changes.cols].tolist(),
-                   _numbers_json(changes.index.tolist()), [b"}"] * len(heads)], changes.bounds)
+                       _numbers_json(changes.index.tolist()), [b"}"] * len(heads)], changes.bounds)
 
 
 def _fragments(columns: Sequence[list[bytes]], bounds: list[int]) -> list[orjson.Fragment]:
@@ -545,13 +549,11 @@ def _encoded_rationale(encoding: Encoding, assessment: Assessment, margin_senten
 _json = orjson.dumps
 _FAVOURS = ("relational", "transactional", "neither")
 _NAMES = {None: b"null", **{name: _json(name) for name in STRATEGIES}}
-_NAME_AT = object_array([*STRATEGIES, None])  # by index into STRATEGIES, NONE (-1) the last
-_NAME_JSON = object_array([_NAMES[name] for name in _NAME_AT])
+_NAME_JSON = object_array([_NAMES[name] for name in NAME_AT])
 _BOOLEAN_JSON = object_array([b"false", b"true"])
-# every outcomes tuple a missing answer can have (the strategies it reaches, in STRATEGIES order), by bit mask
-_REACHED = [tuple(s for bit, s in enumerate(STRATEGIES) if mask >> bit & 1) for mask in range(2 ** len(STRATEGIES))]
-_OUTCOMES = {reached: _json(reached) for reached in _REACHED}
-_OUTCOMES_AT = object_array([_OUTCOMES[reached] for reached in _REACHED])
+# every outcomes tuple a missing answer can have (the strategies it reaches), and the same by bit mask
+_OUTCOMES = {reached: _json(reached) for reached in REACHED_AT}
+_OUTCOMES_AT = object_array([_OUTCOMES[reached] for reached in REACHED_AT])
 
 
 def _numbers_json(numbers: list[float | None]) -> list[bytes]:
