@@ -164,15 +164,20 @@ def _holds_a_long_integer(raw: bytes) -> bool:
     return False
 
 
-def _members_within(document: dict[str, Any], limit: int) -> int | None:
+def _members_within(document: dict[str, Any], limit: int, containers: int | None = None) -> int | None:
     """How many members all the objects of a document hold together; None if a container lies deeper than `limit`
-    levels. One walk, level by level: the depth check and the count of members share it."""
-    level, members = [document], 0
+    levels. One walk, level by level: the depth check and the count of members share it. `containers`, the "{"
+    and "[" of the text, bounds how many there are: once that many are found, no level below is looked through
+    (a batch's profiles, whose values are a thousand times more than its objects)."""
+    level, members, found = [document], 0, 1
     for _ in range(limit):
         members += sum([len(node) for node in level if isinstance(node, dict)])
+        if found == containers:
+            return members
         level = [child for node in level
                  for child in (node.values() if isinstance(node, dict) else node)
                  if isinstance(child, (dict, list))]  # a tuple: "dict | list" would build a union per child
+        found += len(level)
         if not level:
             return members
     return None
@@ -205,7 +210,7 @@ def _read_fast(raw: bytes, max_depth: int) -> dict[str, Any] | None:
         return None
     if not isinstance(document, dict):
         return None
-    members = _members_within(document, max_depth)
+    members = _members_within(document, max_depth, raw.count(b"{") + raw.count(b"["))
     if members is None or (raw.count(b":") != members and _STRING.sub(b'""', raw).count(b":") != members):
         return None
     if _holds_a_long_integer(raw) and _holds_a_large_float(document):
