@@ -16,7 +16,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import combinations, pairwise
+from itertools import chain, combinations, pairwise
 from operator import methodcaller
 from typing import Any, TypeVar
 
@@ -60,6 +60,22 @@ class CounterfactualEntries:
 
 
 @dataclass(frozen=True)
+class PlanEntries:
+    """Every profile's plans (explanations.plans): two a profile, for the strategies but its own in STRATEGIES
+    order (profile r's are 2r and 2r + 1); and the changes of each, plan by plan as FactorEntries are profile by
+    profile (none for a plan that cannot reach its target)."""
+
+    target: np.ndarray  # (2N,) index into STRATEGIES
+    index: np.ndarray  # (2N,) exact; nan for a plan that cannot reach its target
+    bounds: list[int]
+    cols: np.ndarray
+    before_choice: np.ndarray  # NONE: unanswered
+    after_choice: np.ndarray
+    before: list[Value | None]
+    after: list[Value]
+
+
+@dataclass(frozen=True)
 class WeightEntries:
     """Every profile's weight ranges (explanations.weight_sensitivity), profile by profile."""
 
@@ -97,7 +113,7 @@ class Explained:
     close_call: np.ndarray
     factors: FactorEntries
     counterfactuals: CounterfactualEntries
-    plans: list[tuple[Plan, ...]]
+    plans: PlanEntries
     sensitivity: WeightEntries
     missing_information: MissingEntries
     table: _Table
@@ -109,7 +125,7 @@ class Explained:
     def assessments(self) -> list[Assessment]:
         """The Assessment of each profile, in order: what assess() gives for it."""
         criteria, table = self.table.layout.criterion_at, self.table
-        factors, changes = self.factors, self.counterfactuals
+        factors, changes, plans = self.factors, self.counterfactuals, self.plans
         ranges, missing = self.sensitivity, self.missing_information
         counterfactuals = _tuples(Counterfactual, _tuples(Change, criteria[changes.cols], changes.before,
                                                           changes.after), changes.index, NAME_AT[changes.reached])
@@ -118,7 +134,9 @@ class Explained:
                      factors.bounds),
             self.confidence.tolist(),
             _per_row(counterfactuals, changes.bounds),
-            self.plans,
+            _per_row(_tuples(Plan, NAME_AT[plans.target], _per_row(_tuples(Change, criteria[plans.cols], plans.before,
+                                                                             plans.after), plans.bounds),
+                             _or_none(plans.index)), list(range(0, 2 * self.size + 1, 2))),
             _tuples(Margin, NAME_AT[self.runner_up], self.distance, self.close_call),
             _per_row(_tuples(WeightRange, criteria[ranges.cols], _or_none(ranges.lower), _or_none(ranges.upper),
                              NAME_AT[ranges.below], NAME_AT[ranges.above]), ranges.bounds),
@@ -208,8 +226,11 @@ class _Layout:
     criteria: tuple[Criterion, ...]
     criterion_at: np.ndarray  # (C,) the criteria as an object array, to pick many by position at once
     weights: np.ndarray  # (C,)
-    # per criterion scored by options: the lean of each choice, and each value's position among the choices
+    # per criterion: the lean of each choice (for a number, its minimum, centre and maximum)
     choice_leans: tuple[np.ndarray, ...]
+    # the same, and each choice's value, by criterion and choice (C, K), padded with 0.0 and None
+    lean_at: np.ndarray
+    value_at: np.ndarray
     # per criterion scored by options: each value a profile may give (aliases too) -> (as scored, lean, position)
     answers: tuple[dict[str, tuple[str, float, int]] | None, ...]
     required: np.ndarray  # positions of the required criteria
@@ -247,8 +268,13 @@ def _make_layout(model: Model) -> _Layout:
         option.value: (c.canonical(option.value), c.lean(c.canonical(option.value)),
                        positions[col][c.canonical(option.value)])
         for option in c.options} for col, c in enumerate(criteria))
+    k = max(len(c.choices) for c in criteria)
+    lean_at, value_at = np.zeros((len(criteria), k)), np.full((len(criteria), k), None, dtype=object)
+    for col, criterion in enumerate(criteria):
+        for i, (value, lean) in enumerate(criterion.choices):
+            lean_at[col, i], value_at[col, i] = lean, value
     return _Layout(model, criteria, object_array(list(criteria)), np.array([c.weight for c in criteria], dtype=float),
-                   tuple(choice_leans), answers, np.array([c for c, criterion in enumerate(criteria)
+                   tuple(choice_leans), lean_at, value_at, answers, np.array([c for c, criterion in enumerate(criteria)
                                                            if criterion.required], dtype=int), moves)
 
 
@@ -512,7 +538,7 @@ def _missing_information(table: _Table) -> MissingEntries:
     return MissingEntries(_bounds(rows[order], table.size), cols[order], mask[order], shift[order], can_change[order])
 
 
-def _plans(table: _Table) -> list[tuple[Plan, ...]]:
+def _plans(table: _Table) -> PlanEntries:
     """explanations.plans for every profile: subsets of actionable criteria smallest first, all rows together."""
     layout = table.layout
     threshold = layout.model.threshold
@@ -570,43 +596,35 @@ def _plans(table: _Table) -> list[tuple[Plan, ...]]:
         for (row, target), pick in search.best_pick.items():
             found[row, target] = pick
             sought[row, target] = False
-    exact = _plan_indexes(table, found)
-    result = []
-    recommendations = table.recommendation.tolist()
-    values = table.values
-    for row in range(n):
-        plans = []
-        for target, name in enumerate(STRATEGIES):
-            if target == recommendations[row]:
-                continue
-            pick = found.get((row, target))
-            if pick is None:
-                plans.append(_UNREACHABLE[target])
-                continue
-            subset, ks = pick
-            criteria = [layout.criteria[col] for col in subset]
-            afters = [criterion.choices[k] for criterion, k in zip(criteria, ks, strict=True)]
-            changes = tuple(_new(Change, (criterion, values[row, col], after))
-                            for col, criterion, (after, _) in zip(subset, criteria, afters, strict=True))
-            plans.append(_new(Plan, (name, changes, exact[row, target])))
-        result.append(tuple(plans))
-    return result
+    return _plan_entries(table, found)
 
 
-def _plan_indexes(table: _Table, found: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...]]]
-                  ) -> dict[tuple[int, int], float]:
-    """The exact index of each plan found ((row, target) -> its criteria and choices), those of a size together."""
-    layout, exact = table.layout, {}
-    for size in {len(subset) for subset, _ in found.values()}:
-        keys = [key for key, (subset, _) in found.items() if len(subset) == size]
-        cols = np.array([found[key][0] for key in keys])
-        leans = np.array([[layout.choice_leans[col][k] for col, k in zip(*found[key], strict=True)] for key in keys])
-        exact.update(zip(keys, _indexes_with(table, np.array([row for row, _ in keys]), cols, leans).tolist(),
-                         strict=True))
-    return exact
+# the strategies a profile's plans aim at, in STRATEGIES order: all but its own, by its own
+_OTHERS = np.array([[target for target in range(len(STRATEGIES)) if target != own] for own in range(len(STRATEGIES))])
 
 
-_UNREACHABLE = tuple(Plan(name, (), None) for name in STRATEGIES)  # the same for every profile: one each
+def _plan_entries(table: _Table, found: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...]]]
+                  ) -> PlanEntries:
+    """The plans found ((row, target) -> its criteria and choices) as entries; their exact indexes summed those of
+    a size together."""
+    layout, n = table.layout, table.size
+    keys = list(found)
+    rows = np.array([row for row, _ in keys], dtype=int)
+    targets = np.array([target for _, target in keys], dtype=int)
+    plan = 2 * rows + targets - (targets > table.recommendation[rows])  # its place among the profile's two
+    sizes = np.array([len(found[key][0]) for key in keys], dtype=int)
+    index = np.full(2 * n, np.nan)
+    for size in set(sizes.tolist()):
+        at = np.nonzero(sizes == size)[0].tolist()
+        cols, ks = (np.array([found[keys[i]][part] for i in at], dtype=int) for part in (0, 1))
+        index[plan[at]] = _indexes_with(table, rows[at], cols, layout.lean_at[cols, ks])
+    order = np.argsort(plan).tolist()
+    cols = np.fromiter(chain.from_iterable(found[keys[i]][0] for i in order), dtype=int, count=int(sizes.sum()))
+    ks = np.fromiter(chain.from_iterable(found[keys[i]][1] for i in order), dtype=int, count=cols.size)
+    change_rows = np.repeat(rows[order], sizes[order])
+    return PlanEntries(_OTHERS[table.recommendation].ravel(), index,
+                       _bounds(np.repeat(plan[order], sizes[order]), 2 * n), cols, table.choice[change_rows, cols],
+                       ks, table.values[change_rows, cols].tolist(), layout.value_at[cols, ks].tolist())
 
 
 class _PlanSearch:

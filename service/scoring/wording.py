@@ -83,7 +83,7 @@ class Encoding:
     # options (before None: unanswered); criterion -> the entry from its recommendation to its index
     changes: Mapping[tuple[str, str | None, str], bytes]
     actionable: Mapping[str, bytes]
-    unreachable: Mapping[str, orjson.Fragment]  # target -> the whole plan that cannot reach it
+    unreachable: Mapping[str, bytes]  # target -> the whole plan that cannot reach it
     playbooks: Mapping[str, orjson.Fragment]
     model: orjson.Fragment
     at: Positions  # the same pieces by position, for encode_explained
@@ -99,6 +99,8 @@ class Positions:
     factor_tails: np.ndarray  # (C, K, 3): favours relational, transactional, neither
     phrases: np.ndarray  # (C, K)
     change_heads: np.ndarray  # (C, K + 1, K): from (K: unanswered), to
+    plan_changes: np.ndarray  # (C, K + 1, K): a plan's change entry, from, to
+    change_phrases: np.ndarray  # (C, K + 1, K): how a plan's summary names that change
     actionable: np.ndarray  # (C,)
     sensitivity: np.ndarray  # (C,)
     missing: np.ndarray  # (C,)
@@ -215,8 +217,8 @@ def encode_many(assessments: Sequence[Assessment], language: str,
                                 _NAMES[reached], tails[criterion.name], next(indexes))
                 for ((criterion, before, after), _, reached) in assessment.counterfactuals]))
         if every or "plans" in fields:
-            body["plans"] = [encoding.unreachable[plan.target] if plan.index is None else _plan(words, plan)
-                             for plan in assessment.plans]
+            body["plans"] = [orjson.Fragment(encoding.unreachable[plan.target]) if plan.index is None
+                             else _plan(words, plan) for plan in assessment.plans]
         if every or "margin" in fields:
             body["margin"] = _margin(margin, margin_sentence)
         if every or "sensitivity" in fields:
@@ -261,8 +263,7 @@ def encode_explained(explained: Explained, language: str, fields: Collection[str
         columns.append(_explained_counterfactuals(encoding, explained))
     if every or "plans" in fields:
         sections.append("plans")
-        columns.append([[encoding.unreachable[plan.target] if plan.index is None else _plan(encoding.words, plan)
-                         for plan in plans] for plans in explained.plans])
+        columns.append(_explained_plans(encoding, explained))
     if every or "margin" in fields:
         sections.append("margin")
         columns.append(map(_margin, margins, sentences))
@@ -333,6 +334,25 @@ def _explained_rationale(encoding: Encoding, explained: Explained, recommendatio
         summary = _summary(words, recommendation, phrases_by_side, margin, sentence)
         fragments.append(orjson.Fragment(b'{"summary":%s,"factors":%s}' % (_json(summary), row_entries)))
     return fragments
+
+
+def _explained_plans(encoding: Encoding, explained: Explained) -> list[orjson.Fragment]:
+    """Every profile's two plans, each change's entry and phrase picked by position."""
+    at, words, plans = encoding.at, encoding.words, explained.plans
+    picked = (plans.cols, np.where(plans.before_choice == NONE, at.plan_changes.shape[1] - 1, plans.before_choice),
+              plans.after_choice)
+    changes, phrases = _lists([at.plan_changes[picked].tolist()], plans.bounds), at.change_phrases[picked].tolist()
+    written = []
+    for target, index, changes_json, (start, end) in zip(NAME_AT[plans.target].tolist(),
+                                                         _numbers_json(plans.index.tolist()), changes,
+                                                         pairwise(plans.bounds), strict=True):
+        if start == end:  # no change: the target cannot be reached
+            written.append(encoding.unreachable[target])
+        else:
+            summary = words.reachable[target].replace(SLOT, _join(words.messages, phrases[start:end]))
+            written.append(b'{"target":%s,"reachable":true,"changes":%s,"index":%s,"summary":%s}' % (
+                _NAMES[target], changes_json, index, _json(summary)))
+    return [orjson.Fragment(b"[%s,%s]" % pair) for pair in zip(written[::2], written[1::2], strict=True)]
 
 
 def _explained_counterfactuals(encoding: Encoding, explained: Explained) -> list[orjson.Fragment]:
@@ -489,16 +509,16 @@ def _encoding(model: Model, words: Wording) -> Encoding:
         sensitivity=sensitivity,
         changes=changes,
         actionable=actionable,
-        unreachable={name: orjson.Fragment(orjson.dumps({"target": name, "reachable": False, "changes": [],
-                                                         "index": None, "summary": sentence}))
-                     for name, sentence in words.unreachable.items()},
+        unreachable={name: orjson.dumps({"target": name, "reachable": False, "changes": [], "index": None,
+                                         "summary": sentence}) for name, sentence in words.unreachable.items()},
         playbooks={name: orjson.Fragment(orjson.dumps(_playbook(text))) for name, text in words.playbooks.items()},
         model=orjson.Fragment(orjson.dumps({"id": model.id, "version": model.version})),
-        at=_positions(model, factors, changes, [actionable, sensitivity, missing]),
+        at=_positions(model, words, factors, changes, [actionable, sensitivity, missing]),
     )
 
 
-def _positions(model: Model, factors: Mapping[str, Mapping[str, tuple[bytes, Mapping[str, bytes], str]]],
+def _positions(model: Model, words: Wording,
+               factors: Mapping[str, Mapping[str, tuple[bytes, Mapping[str, bytes], str]]],
                changes: Mapping[tuple[str, str | None, str], bytes], by_criterion: list[Mapping[str, bytes]]
                ) -> Positions:
     """The pieces of an Encoding laid out by position (Positions)."""
@@ -507,7 +527,8 @@ def _positions(model: Model, factors: Mapping[str, Mapping[str, tuple[bytes, Map
     size = len(criteria)
     factor_heads, phrases = np.full((size, k), b"", dtype=object), np.full((size, k), "", dtype=object)
     factor_tails = np.full((size, k, len(_FAVOURS)), b"", dtype=object)
-    change_heads = np.full((size, k + 1, k), b"", dtype=object)
+    change_heads, plan_changes = (np.full((size, k + 1, k), b"", dtype=object) for _ in range(2))
+    change_phrases = np.full((size, k + 1, k), "", dtype=object)
     for col, c in enumerate(criteria):
         if c.number is not None:  # a number's pieces follow its value
             continue
@@ -517,8 +538,12 @@ def _positions(model: Model, factors: Mapping[str, Mapping[str, tuple[bytes, Map
             factor_tails[col, i] = [tails[favours] for favours in _FAVOURS]
         for i, before in [*enumerate(values), (k, None)]:
             change_heads[col, i, :len(values)] = [changes[c.name, before, after] for after in values]
+            plan_changes[col, i, :len(values)] = [_json({"criterion": c.name, "from": before, "to": after})
+                                                  for after in values]
+            change_phrases[col, i, :len(values)] = [words.changes[c.name, before, after] for after in values]
     actionable, sensitivity, missing = ([pieces[c.name] for c in criteria] for pieces in by_criterion)
-    return Positions(factor_heads, factor_tails, phrases, change_heads, object_array(actionable),
+    return Positions(factor_heads, factor_tails, phrases, change_heads, plan_changes, change_phrases,
+                     object_array(actionable),
                      object_array(sensitivity), object_array(missing))
 
 
