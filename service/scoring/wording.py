@@ -253,7 +253,8 @@ def encode_explained(explained: Explained, language: str, fields: Collection[str
                                     explained.index.tolist(), explained.confidence.tolist(),
                                     explained.coverage.tolist()]
     sentences = [_margin_sentence(encoding.words, recommendation, margin)
-                 for recommendation, margin in zip(recommendations, margins, strict=True)]
+                 for recommendation, margin in zip(recommendations, margins, strict=True)
+                 ] if every or "rationale" in fields or "margin" in fields else []
     sections = []
     if every or "rationale" in fields:
         sections.append("rationale")
