@@ -129,14 +129,14 @@ class Explained:
         ranges, missing = self.sensitivity, self.missing_information
         counterfactuals = _tuples(Counterfactual, _tuples(Change, criteria[changes.cols], changes.before,
                                                           changes.after), changes.index, NAME_AT[changes.reached])
+        plan_changes = _per_row(_tuples(Change, criteria[plans.cols], plans.before, plans.after), plans.bounds)
+        two_a_profile = list(range(0, 2 * self.size + 1, 2))
         columns = zip(
             _per_row(_tuples(Factor, criteria[factors.cols], factors.values, factors.leans, factors.contributions),
                      factors.bounds),
             self.confidence.tolist(),
             _per_row(counterfactuals, changes.bounds),
-            _per_row(_tuples(Plan, NAME_AT[plans.target], _per_row(_tuples(Change, criteria[plans.cols], plans.before,
-                                                                             plans.after), plans.bounds),
-                             _or_none(plans.index)), list(range(0, 2 * self.size + 1, 2))),
+            _per_row(_tuples(Plan, NAME_AT[plans.target], plan_changes, _or_none(plans.index)), two_a_profile),
             _tuples(Margin, NAME_AT[self.runner_up], self.distance, self.close_call),
             _per_row(_tuples(WeightRange, criteria[ranges.cols], _or_none(ranges.lower), _or_none(ranges.upper),
                              NAME_AT[ranges.below], NAME_AT[ranges.above]), ranges.bounds),
@@ -273,9 +273,9 @@ def _make_layout(model: Model) -> _Layout:
     for col, criterion in enumerate(criteria):
         for i, (value, lean) in enumerate(criterion.choices):
             lean_at[col, i], value_at[col, i] = lean, value
+    required = np.array([col for col, criterion in enumerate(criteria) if criterion.required], dtype=int)
     return _Layout(model, criteria, object_array(list(criteria)), np.array([c.weight for c in criteria], dtype=float),
-                   tuple(choice_leans), lean_at, value_at, answers, np.array([c for c, criterion in enumerate(criteria)
-                                                           if criterion.required], dtype=int), moves)
+                   tuple(choice_leans), lean_at, value_at, answers, required, moves)
 
 
 @dataclass(frozen=True)
