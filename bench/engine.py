@@ -1,21 +1,23 @@
 """`python -m bench.engine`: the engine for many profiles against one profile at a time, in-process.
 
-assess() on each of the same random profiles ÷ assess_many() on all of them together, time per item,
-the two sides alternated round by round and the median ratio printed (above 1: assess_many is faster).
-tests/core/test_bulk.py proves the two give the same assessments.
+assess() on each of the same random profiles ÷ explain_many() on all of them together (the arrays the batch, the
+stream and the command write their answers from), and ÷ assess_many() (the same made into Assessments, as the CSV
+reads them), time per item, the sides alternated round by round and the median ratios printed (above 1: many at
+once is faster). tests/core/test_bulk.py proves they give the same assessments.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import ROOT
 from bench.profiles import model_document, random_profiles
 from bench.rounds import alternate, median, ratio
 from service.scoring import assess, load_model
-from service.scoring.bulk import assess_many
+from service.scoring.bulk import assess_many, explain_many
 
 
 def main() -> None:
@@ -35,16 +37,20 @@ def main() -> None:
             assess(model, profile)
         return (time.perf_counter() - started) / len(profiles)
 
-    def together() -> float:
-        started = time.perf_counter()
-        assess_many(model, profiles)
-        return (time.perf_counter() - started) / len(profiles)
+    def together(engine: Callable[..., object]) -> Callable[[], float]:
+        def measure() -> float:
+            started = time.perf_counter()
+            engine(model, profiles)
+            return (time.perf_counter() - started) / len(profiles)
+        return measure
 
-    times = alternate(args.rounds, {"assess": one_by_one, "assess_many": together})
+    times = alternate(args.rounds, {"assess": one_by_one, "explain_many": together(explain_many),
+                                    "assess_many": together(assess_many)})
     print(f"{model.key}, {len(profiles)} random profiles, {args.rounds} rounds")
-    print(f"  assess, one by one:   {median(times['assess']) * 1e6:7.1f} µs per profile")
-    print(f"  assess_many, at once: {median(times['assess_many']) * 1e6:7.1f} µs per profile")
-    print(f"  ratio (assess ÷ assess_many): {ratio(times['assess'], times['assess_many']):.2f}×")
+    print(f"  assess, one by one:    {median(times['assess']) * 1e6:7.1f} µs per profile")
+    for name in ("explain_many", "assess_many"):
+        print(f"  {name + ', at once:':22s}{median(times[name]) * 1e6:7.1f} µs per profile"
+              f"  (assess ÷ {name}: {ratio(times['assess'], times[name]):.2f}×)")
 
 
 if __name__ == "__main__":

@@ -30,8 +30,8 @@ def decision_cost(app: Any, count: int, rounds: int, verify_count: int) -> list[
     """Seconds per decision: our full pipeline, our core, and Zen on a graph generated from the model file."""
     import service.scoring as scoring
     from service.identifiers import assessment_ids
-    from service.schemas.responses import assessment_body
-    from service.scoring.bulk import assess_many
+    from service.schemas.responses import assessment_bodies
+    from service.scoring.bulk import explain_many
     from service.views.assessments import assess_document, valid_profile
 
     loaded = app.extensions["models"].get(None)
@@ -70,12 +70,11 @@ def decision_cost(app: Any, count: int, rounds: int, verify_count: int) -> list[
         [a for a in answers[1:] if a["data"]["result"]["recommendation"] != first]
 
     def many_at_once() -> float:
-        """The batch's way: every profile validated, then assessed together (assess_many), each answer written."""
+        """The batch's way: every profile validated, then assessed together (explain_many), each answer written."""
         started = time.perf_counter()
         valid = [valid_profile(loaded, p) for p in profiles]
-        for profile, assessment, assessment_id in zip(valid, assess_many(model, valid), assessment_ids(len(valid)),
-                                                      strict=True):
-            orjson.dumps(assessment_body(assessment, profile, "en", assessment_id))
+        for body in assessment_bodies(explain_many(model, valid), valid, "en", assessment_ids(len(valid))):
+            orjson.dumps(body)
         return (time.perf_counter() - started) / len(profiles)
 
     measures = {
@@ -122,7 +121,7 @@ def decision_cost(app: Any, count: int, rounds: int, verify_count: int) -> list[
     # the same whole answers made as the batch, the stream and the score command make them
     many = times["ours: many at once"]
     results.append(Result("1f", "in-process: Zen evaluate() time (the index only) ÷ ours, many profiles at once "
-                                "(validation + assess_many + every explanation + orjson)",
+                                "(validation + explain_many + every explanation + orjson)",
                           ratio(zen, many), f"{ratio(zen, many):.2f}x", "higher than 1", None))
     results.append(Result("1g", f"in-process: Zen finding the single changes (~{count:.0f} evaluations) ÷ ours, many "
                                 "profiles at once", ratio(times["zen: what-if changes"], many),
