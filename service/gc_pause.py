@@ -2,7 +2,8 @@
 
 Such work makes some 300 objects a profile that all live until its answer is written, then go by their
 reference counts: a collection in the middle walks them all and frees nothing (3 % of a batch's instructions,
-callgrind). The work is bounded (MAX_BATCH profiles, a CHUNK of rows), so so is what waits for the next collection.
+callgrind). The work is bounded (MAX_BATCH profiles, a chunk of STREAM_CHUNK_ROWS rows), so so is what waits for
+the next collection.
 """
 
 from __future__ import annotations

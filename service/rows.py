@@ -34,7 +34,6 @@ from service.validation import invalid_profile
 NDJSON = "application/x-ndjson"
 CSV = "text/csv"
 FORMATS = (NDJSON, CSV)
-CHUNK = 256  # rows assessed together: explain_many's unit of work, and the most rows held at once
 MAX_ROW_BYTES = 16 * 1024  # a longer row (line, or CSV record) is a 413 problem for that row alone
 
 # what a CSV answer carries, by the assessment member ?fields= names (the counterfactual: the first only)
@@ -247,7 +246,7 @@ def _csv_records(source: Iterator[bytes | _TooLong], header: list[str], delimite
         index += 1
 
 
-def chunks(rows: Iterable[Row], size: int = CHUNK, seconds: float | None = None) -> Iterator[list[Row]]:
+def chunks(rows: Iterable[Row], size: int, seconds: float | None = None) -> Iterator[list[Row]]:
     """Lists of up to `size` rows; with `seconds`, none held back longer than that once a later row arrives."""
     chunk: list[Row] = []
     opened = 0.0

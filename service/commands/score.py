@@ -74,7 +74,7 @@ def command(file: Path, format_name: str | None, output: IO[bytes], model_key: s
             fields = selection
         with _progress(file) as bar:
             done = 0
-            for chunk in rows.chunks(records):
+            for chunk in rows.chunks(records, int(current_app.config["STREAM_CHUNK_ROWS"])):
                 results = rows.score_apart(loaded, chunk, language, _fault, fields=fields,
                                            assessments=media == rows.CSV)
                 output.write(write(results))

@@ -71,7 +71,7 @@ def _generate(loaded: LoadedModel, challenger: LoadedModel | None, source: Itera
               ) -> Iterator[bytes]:
     if head:
         yield head
-    for chunk in rows.chunks(source, seconds=CHUNK_SECONDS):
+    for chunk in rows.chunks(source, int(current_app.config["STREAM_CHUNK_ROWS"]), CHUNK_SECONDS):
         heartbeat.beat()
         started = time.perf_counter()
         results = rows.score_apart(loaded, chunk, language, _fault, challenger, _problem_body, fields, assessments)

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +83,11 @@ def without_id(assessment: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("language", ["en", "pl"])
-def test_each_line_is_what_assess_gives_in_input_order(app: Flask, client: FlaskClient, model: Model,
+def test_each_line_is_what_assess_gives_in_input_order(make_app: Callable[..., Flask], model: Model,
                                                        language: str) -> None:
-    profiles = [*PROFILES, *random_profiles(model, 300)]  # more than one chunk of explain_many
+    app = make_app(STREAM_CHUNK_ROWS=128)
+    client = app.test_client()
+    profiles = [*PROFILES, *random_profiles(model, 300)]  # more than two chunks of explain_many
     response = stream(app, jsonl(*profiles), **{"Accept-Language": language})
     assert response.status_code == 200 and response.headers["Content-Language"] == language
     items = check_lines(response.get_data())
