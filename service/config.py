@@ -23,8 +23,8 @@ DEFAULTS: dict[str, Any] = {
     # waits for a client that neither sends nor reads before it gives up (behind nginx, nginx cuts it off at 60 s)
     "MAX_ROW_BYTES": 16 * 1024,
     "STREAM_IDLE_SECONDS": 30,
-    # ... and how many rows they assess together, the most they hold at once: a batch's 1,000 by default (the
-    # engine's fixed cost per call makes 256 rows a third slower a row); fewer for less memory
+    # ... and how many rows they assess together at most, the most they hold at once: a batch's 1,000 by default
+    # (the first chunks are shorter: rows.chunks); fewer for less memory, at some cost a row
     "STREAM_CHUNK_ROWS": 1000,
     # API keys (comma-separated) and/or a file of them (one per line); when any is set, the API needs one
     "API_KEYS": "",

@@ -77,7 +77,7 @@ def command(file: Path, format_name: str | None, output: IO[bytes], model_key: s
             for chunk in rows.chunks(records, int(current_app.config["STREAM_CHUNK_ROWS"])):
                 results = rows.score_apart(loaded, chunk, language, _fault, fields=fields,
                                            assessments=media == rows.CSV)
-                output.write(write(results))
+                output.writelines(write(results))
                 for result in results:
                     if result.decision is not None:
                         counts[result.decision.recommendation] += 1

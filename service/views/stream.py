@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request, stream_with_context
@@ -67,8 +67,8 @@ def assess_stream() -> Response:
 
 
 def _generate(loaded: LoadedModel, challenger: LoadedModel | None, source: Iterator[rows.Row], language: str,
-              fields: rows.Selection, assessments: bool, head: bytes, write: Callable[[list[rows.Result]], bytes]
-              ) -> Iterator[bytes]:
+              fields: rows.Selection, assessments: bool, head: bytes,
+              write: Callable[[list[rows.Result]], Iterable[bytes]]) -> Iterator[bytes]:
     if head:
         yield head
     for chunk in rows.chunks(source, int(current_app.config["STREAM_CHUNK_ROWS"]), CHUNK_SECONDS):
@@ -76,7 +76,7 @@ def _generate(loaded: LoadedModel, challenger: LoadedModel | None, source: Itera
         started = time.perf_counter()
         results = rows.score_apart(loaded, chunk, language, _fault, challenger, _problem_body, fields, assessments)
         _account(loaded, challenger, results, started)
-        yield write(results)
+        yield from write(results)
 
 
 def _problem_body(problem: rows.RowProblem) -> dict[str, Any]:

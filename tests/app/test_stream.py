@@ -85,9 +85,9 @@ def without_id(assessment: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("language", ["en", "pl"])
 def test_each_line_is_what_assess_gives_in_input_order(make_app: Callable[..., Flask], model: Model,
                                                        language: str) -> None:
-    app = make_app(STREAM_CHUNK_ROWS=128)
+    app = make_app(STREAM_CHUNK_ROWS=100)
     client = app.test_client()
-    profiles = [*PROFILES, *random_profiles(model, 300)]  # more than two chunks of explain_many
+    profiles = [*PROFILES, *random_profiles(model, 300)]  # more than three chunks of explain_many
     response = stream(app, jsonl(*profiles), **{"Accept-Language": language})
     assert response.status_code == 200 and response.headers["Content-Language"] == language
     items = check_lines(response.get_data())
@@ -288,3 +288,11 @@ def test_the_stream_needs_a_key_when_keys_are_configured_and_the_portfolio_page_
     assert allowed.status_code == 200 and check_lines(allowed.get_data())[0]["status"] == 200
     page = client.get("/portfolio")
     assert page.status_code == 200 and b'src="playground/assets/portfolio.js"' in page.data
+
+
+def test_chunks_start_short_and_double_up_to_their_size() -> None:
+    """A client waiting after a few hundred rows gets their answers; a long stream is assessed 1,000 at a time."""
+    made = [rows.Row(index, {}) for index in range(3000)]
+    assert [len(chunk) for chunk in rows.chunks(made, 1000)] == [256, 512, 1000, 1000, 232]
+    assert [len(chunk) for chunk in rows.chunks(made[:250], 100)] == [100, 100, 50]
+    assert [row.index for chunk in rows.chunks(made, 1000) for row in chunk] == list(range(3000))
