@@ -81,6 +81,8 @@ def test_profiles_on_a_decision_boundary_get_what_assess_gives(key: str) -> None
 def test_one_profile_and_none_are_batches_too(key: str) -> None:
     model = MODELS[key]
     assert assess_many(model, []) == []
+    nothing = explain_many(model, [])  # a batch whose every item is refused
+    assert (nothing.size, nothing.decisions(), encode_explained(nothing, "en")) == (0, [], [])
     assert_same(model, random_profiles(model, 1, seed=1))
 
 
